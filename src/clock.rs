@@ -1,0 +1,158 @@
+//! Wall-clock time and date formats, on every platform edgefs runs on.
+//!
+//! `std::time::SystemTime::now()` panics on `wasm32-unknown-unknown`, so there the time
+//! comes from JavaScript's `Date.now()`. The date formats (SigV4's `20150830T123600Z`,
+//! S3's ISO 8601 `2015-08-30T12:36:00.000Z`) are converted here with the civil-date
+//! algorithm rather than a date crate, to keep the Worker's wasm small.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The current time.
+pub fn now() -> SystemTime {
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    {
+        #[cfg(feature = "js")]
+        {
+            let millis = js_sys::Date::now();
+            return UNIX_EPOCH + Duration::from_millis(millis as u64);
+        }
+        #[cfg(not(feature = "js"))]
+        {
+            // Without JavaScript there is no clock on this target.
+            return UNIX_EPOCH;
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    {
+        SystemTime::now()
+    }
+}
+
+/// Seconds since the Unix epoch (0 for times before it).
+pub fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The (year, month, day, hour, minute, second) of a Unix time, in UTC.
+pub fn civil(time: SystemTime) -> (i64, u32, u32, u32, u32, u32) {
+    let secs = unix_seconds(time) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400) as u32;
+    let (y, m, d) = civil_from_days(days);
+    (y, m, d, rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+/// SigV4's basic ISO 8601 format: `20150830T123600Z`.
+pub fn amz_date(time: SystemTime) -> String {
+    let (y, mo, d, h, mi, s) = civil(time);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+}
+
+/// Extended ISO 8601 in UTC with milliseconds, as S3 writes it: `2015-08-30T12:36:00.000Z`.
+pub fn iso8601(time: SystemTime) -> String {
+    let (y, mo, d, h, mi, s) = civil(time);
+    let millis = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_millis())
+        .unwrap_or(0);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{millis:03}Z")
+}
+
+/// Parses ISO 8601 UTC timestamps in the forms S3 and the SigV4 suite use:
+/// `2015-08-30T12:36:00Z`, `2015-08-30T12:36:00.123Z` and `20150830T123600Z`.
+pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let digits: Vec<u8> = text.bytes().collect();
+    let (date, rest) = if digits.get(4) == Some(&b'-') {
+        (text.get(0..10)?.replace('-', ""), text.get(10..)?)
+    } else {
+        (text.get(0..8)?.to_owned(), text.get(8..)?)
+    };
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix('t'))?;
+    let rest = rest.trim_end_matches(['Z', 'z']);
+    let (clock, fraction) = match rest.split_once('.') {
+        Some((clock, fraction)) => (clock.replace(':', ""), fraction),
+        None => (rest.replace(':', ""), ""),
+    };
+    if date.len() != 8 || clock.len() != 6 {
+        return None;
+    }
+    let num = |s: &str| s.parse::<u32>().ok();
+    let year: i64 = date[0..4].parse().ok()?;
+    let (month, day) = (num(&date[4..6])?, num(&date[6..8])?);
+    let (hour, minute, second) = (num(&clock[0..2])?, num(&clock[2..4])?, num(&clock[4..6])?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let millis = if fraction.is_empty() {
+        0
+    } else {
+        let padded: String = fraction.chars().chain("000".chars()).take(3).collect();
+        padded.parse::<u64>().ok()?
+    };
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + (hour * 3600 + minute * 60 + second) as i64;
+    if secs < 0 {
+        return None;
+    }
+    Some(UNIX_EPOCH + Duration::from_secs(secs as u64) + Duration::from_millis(millis))
+}
+
+/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn http_date(time: SystemTime) -> String {
+    httpdate::fmt_http_date(time)
+}
+
+// Howard Hinnant's days_from_civil / civil_from_days.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_and_parses_round_trip() {
+        let t = parse_iso8601("2015-08-30T12:36:00Z").unwrap();
+        assert_eq!(amz_date(t), "20150830T123600Z");
+        assert_eq!(iso8601(t), "2015-08-30T12:36:00.000Z");
+        assert_eq!(parse_iso8601("20150830T123600Z"), Some(t));
+        let with_millis = parse_iso8601("2024-02-29T23:59:59.250Z").unwrap();
+        assert_eq!(iso8601(with_millis), "2024-02-29T23:59:59.250Z");
+        assert_eq!(http_date(t), "Sun, 30 Aug 2015 12:36:00 GMT");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert_eq!(parse_iso8601("yesterday"), None);
+        assert_eq!(parse_iso8601("2015-13-30T12:36:00Z"), None);
+        assert_eq!(parse_iso8601(""), None);
+    }
+}
