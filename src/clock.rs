@@ -30,9 +30,7 @@ pub fn now() -> SystemTime {
 
 /// Seconds since the Unix epoch (0 for times before it).
 pub fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// The (year, month, day, hour, minute, second) of a Unix time, in UTC.
@@ -53,10 +51,7 @@ pub fn amz_date(time: SystemTime) -> String {
 /// Extended ISO 8601 in UTC with milliseconds, as S3 writes it: `2015-08-30T12:36:00.000Z`.
 pub fn iso8601(time: SystemTime) -> String {
     let (y, mo, d, h, mi, s) = civil(time);
-    let millis = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_millis())
-        .unwrap_or(0);
+    let millis = time.duration_since(UNIX_EPOCH).map(|d| d.subsec_millis()).unwrap_or(0);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{millis:03}Z")
 }
 
@@ -83,12 +78,7 @@ pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
     let year: i64 = date[0..4].parse().ok()?;
     let (month, day) = (num(&date[4..6])?, num(&date[6..8])?);
     let (hour, minute, second) = (num(&clock[0..2])?, num(&clock[2..4])?, num(&clock[4..6])?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let millis = if fraction.is_empty() {

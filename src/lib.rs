@@ -8,8 +8,16 @@
 //!   browsers) and a native implementation;
 //! * [`client`] — an S3 client over a transport: retries, streaming, multipart.
 
+pub mod client;
 pub mod clock;
+pub mod error;
+pub mod s3;
 pub mod secret;
 pub mod sigv4;
+pub mod transport;
 
+pub use client::{GetObjectOutput, RetryPolicy, S3Client, UploadConfig};
+pub use error::{Error, SettingsError};
+pub use s3::{S3Error, S3Settings};
 pub use secret::Secret;
+pub use transport::{Body, Transport};

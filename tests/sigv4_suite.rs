@@ -55,13 +55,10 @@ struct RawRequest {
 fn parse_request(bytes: &[u8]) -> Result<RawRequest, String> {
     // The head is text; the body is whatever follows the first blank line.
     let (head, body) = split_head(bytes);
-    let head =
-        String::from_utf8(head.to_vec()).map_err(|e| format!("request head is not UTF-8: {e}"))?;
+    let head = String::from_utf8(head.to_vec()).map_err(|e| format!("request head is not UTF-8: {e}"))?;
     let mut lines = head.lines().map(|l| l.strip_suffix('\r').unwrap_or(l));
     let request_line = lines.next().ok_or("request.txt is empty")?;
-    let (method, rest) = request_line
-        .split_once(' ')
-        .ok_or("request line has no target")?;
+    let (method, rest) = request_line.split_once(' ').ok_or("request line has no target")?;
     // The target may itself contain spaces (`/example space/`): the version is the last word.
     let target = match rest.rfind(" HTTP/") {
         Some(at) => &rest[..at],
@@ -70,9 +67,7 @@ fn parse_request(bytes: &[u8]) -> Result<RawRequest, String> {
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
         if line.starts_with([' ', '\t']) {
-            let last = headers
-                .last_mut()
-                .ok_or("continuation line before any header")?;
+            let last = headers.last_mut().ok_or("continuation line before any header")?;
             last.1.push(' ');
             last.1.push_str(line.trim());
         } else if let Some((name, value)) = line.split_once(':') {
@@ -130,13 +125,11 @@ fn first_difference(expected: &str, actual: &str) -> Option<String> {
 }
 
 fn run_case(dir: &Path) -> Result<Vec<String>, String> {
-    let context: Context =
-        serde_json::from_str(&read(dir, "context.json").ok_or("no context.json")?)
-            .map_err(|e| format!("context.json: {e}"))?;
+    let context: Context = serde_json::from_str(&read(dir, "context.json").ok_or("no context.json")?)
+        .map_err(|e| format!("context.json: {e}"))?;
     let raw = std::fs::read(dir.join("request.txt")).map_err(|e| format!("request.txt: {e}"))?;
     let request = parse_request(&raw)?;
-    let time = parse_iso8601(&context.timestamp)
-        .ok_or_else(|| format!("bad timestamp {:?}", context.timestamp))?;
+    let time = parse_iso8601(&context.timestamp).ok_or_else(|| format!("bad timestamp {:?}", context.timestamp))?;
 
     let mut credentials = Credentials::new(
         &context.credentials.access_key_id,
@@ -157,19 +150,12 @@ fn run_case(dir: &Path) -> Result<Vec<String>, String> {
     let signer = Signer::new(credentials, &context.region, &context.service, rules)
         .sign_session_token(!context.omit_session_token);
 
-    let (path, query) = request
-        .target
-        .split_once('?')
-        .unwrap_or((&request.target, ""));
+    let (path, query) = request.target.split_once('?').unwrap_or((&request.target, ""));
     let signable = SignableRequest {
         method: &request.method,
         path,
         query,
-        headers: request
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect(),
+        headers: request.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
         payload: Payload::Bytes(&request.body),
     };
 
@@ -240,10 +226,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!(
-        "sigv4 suite ({}): {passed} passed, {failed} failed",
-        dir.display()
-    );
+    println!("sigv4 suite ({}): {passed} passed, {failed} failed", dir.display());
     if cases.is_empty() {
         println!("no case folders found in {}", dir.display());
         return ExitCode::FAILURE;

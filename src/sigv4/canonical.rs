@@ -4,11 +4,7 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_AL
 use std::borrow::Cow;
 
 /// Everything but SigV4's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded.
-pub const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+pub const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 /// The same, keeping `/` as a path separator.
 pub const URI_PATH: &AsciiSet = &URI_COMPONENT.remove(b'/');
 

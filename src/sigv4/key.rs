@@ -46,17 +46,8 @@ pub struct KeyCache {
 
 impl KeyCache {
     /// An HMAC keyed with the signing key for this tuple.
-    pub fn keyed_mac(
-        &self,
-        secret: &Secret,
-        date: &str,
-        region: &str,
-        service: &str,
-    ) -> HmacSha256 {
-        let mut entry = self
-            .entry
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    pub fn keyed_mac(&self, secret: &Secret, date: &str, region: &str, service: &str) -> HmacSha256 {
+        let mut entry = self.entry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(e) = entry.as_ref() {
             if e.date == date && e.region == region && e.service == service && e.secret == *secret {
                 return e.mac.clone();

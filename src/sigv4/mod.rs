@@ -24,8 +24,7 @@ const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The payload hash that tells S3 the body is not signed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// SHA-256 of the empty string.
-pub const EMPTY_PAYLOAD_SHA256: &str =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+pub const EMPTY_PAYLOAD_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// Headers never signed: `authorization` is the signature itself; the others are
 /// set or changed by HTTP stacks and proxies on the way (Workers' `fetch` rewrites
@@ -100,10 +99,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &self.secret_access_key)
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "[redacted]"),
-            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -246,10 +242,7 @@ impl Signer {
 
         let mut canonical_request = String::with_capacity(256 + canonical_headers.len());
         self.write_request_line(request, &mut canonical_request);
-        canonical::write_query(
-            &mut canonical::query_pairs(request.query),
-            &mut canonical_request,
-        );
+        canonical::write_query(&mut canonical::query_pairs(request.query), &mut canonical_request);
         finish_canonical_request(
             &mut canonical_request,
             &canonical_headers,
@@ -278,12 +271,7 @@ impl Signer {
     }
 
     /// Signs in the query string: the query of a presigned URL valid for `expires_in_seconds`.
-    pub fn presign(
-        &self,
-        request: &SignableRequest<'_>,
-        time: SystemTime,
-        expires_in_seconds: u64,
-    ) -> PresignedQuery {
+    pub fn presign(&self, request: &SignableRequest<'_>, time: SystemTime, expires_in_seconds: u64) -> PresignedQuery {
         let amz_date = crate::clock::amz_date(time);
         let scope = self.scope(&amz_date);
         let (_, signed_headers) = canonical_headers(&request.headers, &[]);
@@ -357,8 +345,7 @@ impl Signer {
     }
 
     fn signature(&self, canonical_request: &str, amz_date: &str, scope: &str) -> (String, String) {
-        let mut string_to_sign =
-            String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
+        let mut string_to_sign = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + 67);
         string_to_sign.push_str(ALGORITHM);
         string_to_sign.push('\n');
         string_to_sign.push_str(amz_date);
@@ -367,12 +354,9 @@ impl Signer {
         string_to_sign.push('\n');
         string_to_sign.push_str(&hex::encode(Sha256::digest(canonical_request.as_bytes())));
         let date = amz_date.get(..8).unwrap_or(amz_date);
-        let mut mac = self.keys.keyed_mac(
-            &self.credentials.secret_access_key,
-            date,
-            &self.region,
-            &self.service,
-        );
+        let mut mac = self
+            .keys
+            .keyed_mac(&self.credentials.secret_access_key, date, &self.region, &self.service);
         mac.update(string_to_sign.as_bytes());
         let signature = hex::encode(mac.finalize().into_bytes());
         (string_to_sign, signature)
@@ -429,12 +413,7 @@ fn canonical_headers(headers: &[(&str, &str)], extra: &[(&str, &str)]) -> (Strin
     (lines, names)
 }
 
-fn finish_canonical_request(
-    out: &mut String,
-    headers: &str,
-    signed_headers: &str,
-    payload_hash: &str,
-) {
+fn finish_canonical_request(out: &mut String, headers: &str, signed_headers: &str, payload_hash: &str) {
     out.push('\n');
     out.push_str(headers);
     out.push('\n');
@@ -476,9 +455,9 @@ mod tests {
             presigned.signature,
             "e93c787ed7f371d5c6b165c1b38ede9550f4dce4144713e844b25b7192d3865d"
         );
-        assert!(presigned.query.ends_with(
-            "&X-Amz-Signature=e93c787ed7f371d5c6b165c1b38ede9550f4dce4144713e844b25b7192d3865d"
-        ));
+        assert!(presigned
+            .query
+            .ends_with("&X-Amz-Signature=e93c787ed7f371d5c6b165c1b38ede9550f4dce4144713e844b25b7192d3865d"));
     }
 
     #[test]

@@ -1,0 +1,131 @@
+//! Uploads of any size from a stream: one PutObject when the body fits in a part,
+//! otherwise a multipart upload whose parts are cut from the stream as it arrives.
+
+use super::S3Client;
+use crate::error::Error;
+use crate::s3::actions::{CompletedPart, ObjectOptions};
+use crate::transport::{Body, ByteStream, Transport};
+use bytes::{Bytes, BytesMut};
+use futures::{StreamExt, TryStreamExt};
+
+/// S3's minimum size for every part but the last.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+const MAX_PARTS: u64 = 10_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadConfig {
+    /// Every part but the last has exactly this size (R2 requires equal parts).
+    pub part_size: u64,
+    /// Parts in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        UploadConfig {
+            part_size: 10 * 1024 * 1024,
+            concurrency: 5,
+        }
+    }
+}
+
+impl UploadConfig {
+    pub(crate) fn normalized(self) -> Self {
+        UploadConfig {
+            part_size: self.part_size.max(MIN_PART_SIZE),
+            concurrency: self.concurrency.max(1),
+        }
+    }
+}
+
+/// Reads exactly `size` bytes (fewer at the end of the stream) into one part.
+async fn next_part(stream: &mut ByteStream, carry: &mut BytesMut, size: usize) -> Result<Option<Bytes>, Error> {
+    while carry.len() < size {
+        match stream.next().await {
+            Some(chunk) => carry.extend_from_slice(&chunk?),
+            None => break,
+        }
+    }
+    if carry.is_empty() {
+        return Ok(None);
+    }
+    let take = carry.len().min(size);
+    Ok(Some(carry.split_to(take).freeze()))
+}
+
+impl<T: Transport> S3Client<T> {
+    /// Uploads a body of any size, known or not. A body that fits in one part goes up
+    /// with one PutObject; a larger one as a multipart upload with
+    /// [`UploadConfig::concurrency`] parts in flight. If anything fails, the multipart
+    /// upload is aborted (no parts stay billed) and the first error is returned.
+    pub async fn upload(&self, key: &str, body: Body, options: &ObjectOptions) -> Result<Option<String>, Error> {
+        let mut part_size = self.upload.part_size;
+        if let Some(length) = body.len() {
+            if length <= part_size && body.as_bytes().is_some() {
+                return self.put_object(key, body, options).await;
+            }
+            // Keep within S3's 10 000 parts.
+            part_size = part_size.max(length.div_ceil(MAX_PARTS));
+        }
+        crate::s3::bucket::validate_key(key)?;
+        let size = usize::try_from(part_size).map_err(|_| Error::InvalidInput("part size too large".into()))?;
+        let mut stream = body.into_stream();
+        let mut carry = BytesMut::new();
+        let Some(first) = next_part(&mut stream, &mut carry, size).await? else {
+            return self.put_object(key, Body::empty(), options).await;
+        };
+        let Some(second) = next_part(&mut stream, &mut carry, size).await? else {
+            return self.put_object(key, Body::from_bytes(first), options).await;
+        };
+
+        let upload_id = self.create_multipart_upload(key, options).await?;
+        match self
+            .upload_parts(key, &upload_id, [first, second], stream, carry, size)
+            .await
+        {
+            Ok(etag) => Ok(etag),
+            Err(error) => {
+                // The first error is what the caller needs; a failed abort is left to the
+                // bucket's lifecycle rules, and the upload id is in the error below.
+                if let Err(abort_error) = self.abort_multipart_upload(key, &upload_id).await {
+                    return Err(Error::InvalidResponse(format!(
+                        "{error}; aborting multipart upload {upload_id} then failed too: {abort_error}"
+                    )));
+                }
+                Err(error)
+            }
+        }
+    }
+
+    async fn upload_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        first: [Bytes; 2],
+        stream: ByteStream,
+        carry: BytesMut,
+        size: usize,
+    ) -> Result<Option<String>, Error> {
+        let head = futures::stream::iter(first.into_iter().map(Ok));
+        let rest = futures::stream::try_unfold((stream, carry), move |(mut stream, mut carry)| async move {
+            Ok(next_part(&mut stream, &mut carry, size)
+                .await?
+                .map(|part| (part, (stream, carry))))
+        });
+        let mut parts: Vec<CompletedPart> = head
+            .chain(rest)
+            .enumerate()
+            .map(|(index, part): (usize, Result<Bytes, Error>)| async move {
+                let part_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                let etag = self
+                    .upload_part(key, upload_id, part_number, Body::from_bytes(part?))
+                    .await?;
+                Ok::<_, Error>(CompletedPart { part_number, etag })
+            })
+            .buffer_unordered(self.upload.concurrency)
+            .try_collect()
+            .await?;
+        parts.sort_by_key(|part| part.part_number);
+        self.complete_multipart_upload(key, upload_id, &parts).await
+    }
+}

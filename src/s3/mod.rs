@@ -1,0 +1,11 @@
+//! The S3 protocol, without IO: settings, the bucket's URLs and signing, one request
+//! builder and parser per operation, and S3's error model.
+
+pub mod actions;
+pub mod bucket;
+pub mod error;
+pub mod settings;
+
+pub use bucket::{Bucket, S3Request, MAX_PRESIGN_EXPIRY};
+pub use error::{S3Error, Target};
+pub use settings::{Endpoint, S3Settings};
