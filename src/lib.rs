@@ -8,6 +8,7 @@
 //!   browsers) and a native implementation;
 //! * [`client`] — an S3 client over a transport: retries, streaming, multipart.
 
+pub mod api;
 pub mod client;
 pub mod clock;
 pub mod error;
@@ -21,3 +22,6 @@ pub use error::{Error, SettingsError};
 pub use s3::{S3Error, S3Settings};
 pub use secret::Secret;
 pub use transport::{Body, Transport};
+
+#[cfg(all(feature = "worker", target_arch = "wasm32", target_os = "unknown"))]
+mod worker_glue;
