@@ -295,6 +295,13 @@ impl<T: Transport> S3Client<T> {
         ListMultipartUploads::parse(&body)
     }
 
+    /// Creates the bucket (in the client's region).
+    pub async fn create_bucket(&self) -> Result<(), Error> {
+        self.send(CreateBucket::request(self.bucket.region())?, Target::Bucket)
+            .await
+            .map(drop)
+    }
+
     /// Checks that the bucket exists and the credentials may use it; returns the
     /// bucket's region when the server tells.
     pub async fn head_bucket(&self) -> Result<Option<String>, Error> {
@@ -310,5 +317,27 @@ impl<T: Transport> S3Client<T> {
     /// A URL anyone can PUT the object's bytes to, for `expires_in` (1 s to 7 days).
     pub fn presign_put(&self, key: &str, expires_in: Duration) -> Result<String, Error> {
         self.bucket.presign(Method::PUT, key, expires_in, crate::clock::now())
+    }
+}
+
+#[cfg(all(test, feature = "native", not(target_arch = "wasm32")))]
+mod send_tests {
+    use super::*;
+    use crate::transport::native::NativeTransport;
+
+    fn assert_send<T: Send>(_: T) {}
+
+    /// Native callers spawn these futures on multi-threaded runtimes.
+    #[test]
+    fn client_futures_are_send() {
+        let settings = S3Settings::new("b", "us-east-1", "http://127.0.0.1:1", "ak", "sk");
+        let client = S3Client::new(&settings, NativeTransport::new()).unwrap();
+        assert_send(client.get_object("k", &GetObject::new()));
+        assert_send(client.head_object("k"));
+        assert_send(client.put_object("k", Body::empty(), &ObjectOptions::default()));
+        assert_send(client.upload("k", Body::empty(), &ObjectOptions::default()));
+        assert_send(client.list_objects_v2(&ListObjectsV2::default()));
+        assert_send(client.delete_objects(&[]));
+        assert_send(client.copy_object("a", "b", &CopyObject::default()));
     }
 }

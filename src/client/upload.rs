@@ -4,7 +4,7 @@
 use super::S3Client;
 use crate::error::Error;
 use crate::s3::actions::{CompletedPart, ObjectOptions};
-use crate::transport::{Body, ByteStream, Transport};
+use crate::transport::{Body, BoxFuture, ByteStream, Transport};
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt};
 
@@ -107,21 +107,35 @@ impl<T: Transport> S3Client<T> {
         size: usize,
     ) -> Result<Option<String>, Error> {
         let head = futures::stream::iter(first.into_iter().map(Ok));
-        let rest = futures::stream::try_unfold((stream, carry), move |(mut stream, mut carry)| async move {
-            Ok(next_part(&mut stream, &mut carry, size)
-                .await?
-                .map(|part| (part, (stream, carry))))
-        });
-        let mut parts: Vec<CompletedPart> = head
-            .chain(rest)
-            .enumerate()
-            .map(|(index, part): (usize, Result<Bytes, Error>)| async move {
+        // Boxed: the compiler cannot see through the unfold's async block that the
+        // whole upload future is `Send`.
+        let rest: ByteStream = Box::pin(futures::stream::try_unfold(
+            (stream, carry),
+            move |(mut stream, mut carry)| {
+                let next: BoxFuture<'static, Result<Option<(Bytes, (ByteStream, BytesMut))>, Error>> =
+                    Box::pin(async move {
+                        Ok(next_part(&mut stream, &mut carry, size)
+                            .await?
+                            .map(|part| (part, (stream, carry))))
+                    });
+                next
+            },
+        ));
+        // Boxed with an explicit lifetime: an unboxed `async move` returned from this
+        // closure hides from the compiler that the whole upload future is `Send`.
+        let upload_one = |(index, part): (usize, Result<Bytes, Error>)| -> BoxFuture<'_, Result<CompletedPart, Error>> {
+            Box::pin(async move {
                 let part_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
                 let etag = self
                     .upload_part(key, upload_id, part_number, Body::from_bytes(part?))
                     .await?;
-                Ok::<_, Error>(CompletedPart { part_number, etag })
+                Ok(CompletedPart { part_number, etag })
             })
+        };
+        let mut parts: Vec<CompletedPart> = head
+            .chain(rest)
+            .enumerate()
+            .map(upload_one)
             .buffer_unordered(self.upload.concurrency)
             .try_collect()
             .await?;

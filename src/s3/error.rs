@@ -92,8 +92,11 @@ impl S3Error {
     pub fn hint(&self) -> Option<String> {
         let message = self.message.to_ascii_lowercase();
         let hint = match self.code.as_str() {
-            "AccessDenied" | "Forbidden" if message.contains("expired") => {
-                "the presigned URL has expired: presign a new one".to_owned()
+            // SeaweedFS and AWS: 403 AccessDenied "Request has expired";
+            // Garage: 400 InvalidRequest "Date is too old".
+            "AccessDenied" | "Forbidden" | "InvalidRequest" if message.contains("expired") || message.contains("too old") => {
+                "the presigned URL has expired: presign a new one (for a header-signed request, check this machine's clock)"
+                    .to_owned()
             }
             "AccessDenied" | "Forbidden" | "AllAccessDisabled" | "AccountProblem" => ACCESS_HINT.to_owned(),
             "InvalidAccessKeyId" => {

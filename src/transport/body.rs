@@ -193,6 +193,12 @@ impl From<&'static [u8]> for Body {
     }
 }
 
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Self {
+        Body::from_bytes(Bytes::from_static(text.as_bytes()))
+    }
+}
+
 impl From<String> for Body {
     fn from(text: String) -> Self {
         Body::from_bytes(text.into_bytes())

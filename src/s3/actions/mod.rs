@@ -6,6 +6,7 @@
 mod abort_multipart_upload;
 mod complete_multipart_upload;
 mod copy_object;
+mod create_bucket;
 mod create_multipart_upload;
 mod delete_object;
 mod delete_objects;
@@ -22,6 +23,7 @@ mod upload_part;
 pub use abort_multipart_upload::AbortMultipartUpload;
 pub use complete_multipart_upload::{CompleteMultipartUpload, CompletedPart};
 pub use copy_object::{CopyObject, CopyObjectOutput, MetadataDirective};
+pub use create_bucket::CreateBucket;
 pub use create_multipart_upload::CreateMultipartUpload;
 pub use delete_object::DeleteObject;
 pub use delete_objects::{DeleteObjects, DeleteObjectsOutput, DeletedError, MAX_KEYS_PER_DELETE};
