@@ -3,6 +3,9 @@
 //!
 //! The servers start once for the whole suite (fresh ports and data directories) and
 //! stop at the end. Run one case with `cargo test --test s3_servers -- NAME`.
+// Native only: wasm-pack builds every test target for wasm32, where this one is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 mod support;
 

@@ -6,6 +6,9 @@
 //! `*-string-to-sign.txt` and `*-signature.txt`. Every expected file present is
 //! compared; a failing case prints the first line that differs. The last line is
 //! `N passed, M failed`, counting cases, and the process fails when M > 0.
+// Native only: wasm-pack builds every test target for wasm32, where this one is empty.
+#![cfg_attr(target_arch = "wasm32", no_main)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use edgefs::clock::parse_iso8601;
 use edgefs::sigv4::{Credentials, Payload, SignableRequest, Signer, SigningRules};

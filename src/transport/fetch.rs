@@ -68,7 +68,18 @@ async fn send(request: http::Request<Body>) -> Result<http::Response<Body>, JsVa
             }
         }
     }
-    let request = web_sys::Request::new_with_str_and_init(&parts.uri.to_string(), &init)?;
+    // A browser's HTTP cache may rewrite a signed request (Chromium turns `Range:
+    // bytes=-3` into an absolute range from its cached copy), so S3 requests bypass it.
+    // Workers before the `cache` option existed refuse the field: then go without.
+    let url = parts.uri.to_string();
+    Reflect::set(&init, &JsValue::from_str("cache"), &JsValue::from_str("no-store"))?;
+    let request = match web_sys::Request::new_with_str_and_init(&url, &init) {
+        Ok(request) => request,
+        Err(_) => {
+            Reflect::delete_property(&init, &JsValue::from_str("cache"))?;
+            web_sys::Request::new_with_str_and_init(&url, &init)?
+        }
+    };
     let promise = global_function("fetch")?.call1(&JsValue::UNDEFINED, &request)?;
     let response: web_sys::Response = JsFuture::from(Promise::from(promise)).await?.dyn_into()?;
 
