@@ -145,8 +145,7 @@ impl<T: Transport> S3Client<T> {
         let status = response.status().as_u16();
         let (parts, body) = response.into_parts();
         let body = body.collect(XML_BODY_LIMIT).await?;
-        let head = &body[..body.len().min(512)];
-        if String::from_utf8_lossy(head).contains("<Error>") {
+        if root_element(&body).as_deref() == Some("Error") {
             return Err(S3Error::from_response(status, &parts.headers, &body, self.bucket.region(), target).into());
         }
         Ok((parts.headers, body))

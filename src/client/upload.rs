@@ -38,19 +38,43 @@ impl UploadConfig {
     }
 }
 
-/// Reads exactly `size` bytes (fewer at the end of the stream) into one part.
-async fn next_part(stream: &mut ByteStream, carry: &mut BytesMut, size: usize) -> Result<Option<Bytes>, Error> {
-    while carry.len() < size {
-        match stream.next().await {
-            Some(chunk) => carry.extend_from_slice(&chunk?),
-            None => break,
+/// Cuts a stream into parts of exactly `size` bytes (the last may be shorter). A
+/// chunk at least as large as a part is sliced, not copied.
+struct PartCutter {
+    stream: ByteStream,
+    leftover: Bytes,
+    size: usize,
+}
+
+impl PartCutter {
+    async fn next_part(&mut self) -> Result<Option<Bytes>, Error> {
+        if self.leftover.len() >= self.size {
+            return Ok(Some(self.leftover.split_to(self.size)));
+        }
+        let mut part = BytesMut::new();
+        let mut pending = std::mem::take(&mut self.leftover);
+        loop {
+            let missing = self.size - part.len();
+            if pending.len() >= missing {
+                if part.is_empty() {
+                    self.leftover = pending.split_off(missing);
+                    return Ok(Some(pending));
+                }
+                part.extend_from_slice(&pending.split_to(missing));
+                self.leftover = pending;
+                return Ok(Some(part.freeze()));
+            }
+            if part.is_empty() {
+                part.reserve(self.size);
+            }
+            part.extend_from_slice(&pending);
+            match self.stream.next().await {
+                Some(chunk) => pending = chunk?,
+                None if part.is_empty() => return Ok(None),
+                None => return Ok(Some(part.freeze())),
+            }
         }
     }
-    if carry.is_empty() {
-        return Ok(None);
-    }
-    let take = carry.len().min(size);
-    Ok(Some(carry.split_to(take).freeze()))
 }
 
 impl<T: Transport> S3Client<T> {
@@ -69,20 +93,20 @@ impl<T: Transport> S3Client<T> {
         }
         crate::s3::bucket::validate_key(key)?;
         let size = usize::try_from(part_size).map_err(|_| Error::InvalidInput("part size too large".into()))?;
-        let mut stream = body.into_stream();
-        let mut carry = BytesMut::new();
-        let Some(first) = next_part(&mut stream, &mut carry, size).await? else {
+        let mut cutter = PartCutter {
+            stream: body.into_stream(),
+            leftover: Bytes::new(),
+            size,
+        };
+        let Some(first) = cutter.next_part().await? else {
             return self.put_object(key, Body::empty(), options).await;
         };
-        let Some(second) = next_part(&mut stream, &mut carry, size).await? else {
+        let Some(second) = cutter.next_part().await? else {
             return self.put_object(key, Body::from_bytes(first), options).await;
         };
 
         let upload_id = self.create_multipart_upload(key, options).await?;
-        match self
-            .upload_parts(key, &upload_id, [first, second], stream, carry, size)
-            .await
-        {
+        match self.upload_parts(key, &upload_id, [first, second], cutter).await {
             Ok(etag) => Ok(etag),
             Err(error) => {
                 // The first error is what the caller needs; a failed abort is left to the
@@ -102,25 +126,16 @@ impl<T: Transport> S3Client<T> {
         key: &str,
         upload_id: &str,
         first: [Bytes; 2],
-        stream: ByteStream,
-        carry: BytesMut,
-        size: usize,
+        cutter: PartCutter,
     ) -> Result<Option<String>, Error> {
         let head = futures::stream::iter(first.into_iter().map(Ok));
         // Boxed: the compiler cannot see through the unfold's async block that the
         // whole upload future is `Send`.
-        let rest: ByteStream = Box::pin(futures::stream::try_unfold(
-            (stream, carry),
-            move |(mut stream, mut carry)| {
-                let next: BoxFuture<'static, Result<Option<(Bytes, (ByteStream, BytesMut))>, Error>> =
-                    Box::pin(async move {
-                        Ok(next_part(&mut stream, &mut carry, size)
-                            .await?
-                            .map(|part| (part, (stream, carry))))
-                    });
-                next
-            },
-        ));
+        let rest: ByteStream = Box::pin(futures::stream::try_unfold(cutter, |mut cutter| {
+            let next: BoxFuture<'static, Result<Option<(Bytes, PartCutter)>, Error>> =
+                Box::pin(async move { Ok(cutter.next_part().await?.map(|part| (part, cutter))) });
+            next
+        }));
         // Boxed with an explicit lifetime: an unboxed `async move` returned from this
         // closure hides from the compiler that the whole upload future is `Send`.
         let upload_one = |(index, part): (usize, Result<Bytes, Error>)| -> BoxFuture<'_, Result<CompletedPart, Error>> {
@@ -141,5 +156,41 @@ impl<T: Transport> S3Client<T> {
             .await?;
         parts.sort_by_key(|part| part.part_number);
         self.complete_multipart_upload(key, upload_id, &parts).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cut(chunks: &[&[u8]], size: usize) -> Vec<Vec<u8>> {
+        let chunks: Vec<Result<Bytes, Error>> = chunks.iter().map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        let mut cutter = PartCutter {
+            stream: Box::pin(futures::stream::iter(chunks)),
+            leftover: Bytes::new(),
+            size,
+        };
+        let mut parts = Vec::new();
+        futures::executor::block_on(async {
+            while let Some(part) = cutter.next_part().await.unwrap() {
+                parts.push(part.to_vec());
+            }
+        });
+        parts
+    }
+
+    #[test]
+    fn every_part_but_the_last_has_the_part_size() {
+        assert_eq!(
+            cut(&[b"abc", b"de", b"fghij", b"k"], 4),
+            vec![b"abcd".to_vec(), b"efgh".to_vec(), b"ijk".to_vec()]
+        );
+        assert_eq!(
+            cut(&[b"abcdefghij"], 4),
+            vec![b"abcd".to_vec(), b"efgh".to_vec(), b"ij".to_vec()]
+        );
+        assert_eq!(cut(&[b"abcd", b"efgh"], 4), vec![b"abcd".to_vec(), b"efgh".to_vec()]);
+        assert_eq!(cut(&[], 4), Vec::<Vec<u8>>::new());
+        assert_eq!(cut(&[b"", b"ab", b""], 4), vec![b"ab".to_vec()]);
     }
 }
