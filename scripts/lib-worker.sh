@@ -202,6 +202,7 @@ _edgefs_build_worker_locked() {
   stamp=$( { sha256sum "$wasm" "${BASH_SOURCE[0]}" | awk '{print $1}'; echo "$opt $want"; } | sha256sum | awk '{print $1}')
   if [ -f "$out/index.js" ] && [ -f "$out/index_bg.wasm" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
     edgefs_say "worker: build/ is up to date"
+    edgefs_worker_size
     return 0
   fi
 

@@ -1,0 +1,113 @@
+//! No tokio (nor mio, nor async-std) in any wasm32-unknown-unknown build: the Worker and
+//! browser builds run on the JavaScript event loop, and a tokio runtime would only grow
+//! the wasm. Checked on `cargo tree -e normal --target wasm32-unknown-unknown` for the
+//! feature sets that are built for that target.
+//!
+//! `cargo tree` runs `--offline` first (the crates are in the local cache once the
+//! crate has been built for wasm32 or fetched); only when that fails — a fresh clone
+//! whose wasm32-only dependencies were never downloaded — is it run again online.
+
+use std::process::Command;
+
+const FORBIDDEN: &[&str] = &["tokio", "mio", "async-std", "async-io", "smol"];
+
+const WASM32: Option<&str> = Some("wasm32-unknown-unknown");
+
+/// `cargo tree -e normal --prefix none` for `target` (the host when `None`).
+fn cargo_tree(target: Option<&str>, features: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let run = |offline: bool| {
+        let mut command = Command::new(&cargo);
+        command
+            .args(["tree", "-e", "normal", "--prefix", "none"])
+            .args(["--manifest-path", manifest])
+            .args(features);
+        if let Some(target) = target {
+            command.args(["--target", target]);
+        }
+        if offline {
+            command.arg("--offline");
+        }
+        command.output().expect("run cargo tree")
+    };
+    let mut output = run(true);
+    if !output.status.success() {
+        output = run(false);
+    }
+    assert!(
+        output.status.success(),
+        "cargo tree {features:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 from cargo tree")
+}
+
+/// The crate names in a `--prefix none` tree, one per line: `name vX.Y.Z (…)`.
+fn crate_names(tree: &str) -> Vec<&str> {
+    tree.lines().filter_map(|line| line.split_whitespace().next()).collect()
+}
+
+fn forbidden(tree: &str) -> Vec<String> {
+    let mut found: Vec<String> = tree
+        .lines()
+        .filter(|line| {
+            let name = line.split_whitespace().next().unwrap_or("");
+            line.contains("tokio") || FORBIDDEN.contains(&name)
+        })
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn check(features: &[&str], must_have: &[&str]) {
+    let tree = cargo_tree(WASM32, features);
+    let names = crate_names(&tree);
+    assert!(
+        names.first() == Some(&"edgefs"),
+        "unexpected cargo tree output:\n{tree}"
+    );
+    for name in must_have {
+        assert!(
+            names.contains(name),
+            "{name} missing from the wasm32 tree {features:?}:\n{tree}"
+        );
+    }
+    let found = forbidden(&tree);
+    assert!(
+        found.is_empty(),
+        "the wasm32 build {features:?} depends on:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn default_features_on_wasm32_have_no_tokio() {
+    // Default features include the Worker glue and the JavaScript transport.
+    check(&[], &["wasm-bindgen", "web-sys"]);
+}
+
+#[test]
+fn js_feature_on_wasm32_has_no_tokio() {
+    // What the browser tests build.
+    check(
+        &["--no-default-features", "--features", "js"],
+        &["wasm-bindgen", "web-sys"],
+    );
+}
+
+#[test]
+fn all_features_on_wasm32_have_no_tokio() {
+    // `native` pulls in tokio natively only; it must stay out of wasm32 builds.
+    check(&["--all-features"], &["wasm-bindgen"]);
+}
+
+#[test]
+fn the_check_sees_tokio_where_it_is() {
+    // The same check on the native target does find tokio (through `native`), so a
+    // clean wasm32 result means something.
+    let tree = cargo_tree(None, &["--features", "native"]);
+    assert!(!forbidden(&tree).is_empty(), "native tree without tokio?\n{tree}");
+}
