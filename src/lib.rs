@@ -15,6 +15,7 @@ pub mod error;
 pub mod s3;
 pub mod secret;
 pub mod sigv4;
+pub mod storage;
 pub mod transport;
 
 pub use client::{GetObjectOutput, RetryPolicy, S3Client, UploadConfig};

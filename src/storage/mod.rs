@@ -1,0 +1,222 @@
+//! The storage façade: PocketBase's `filesystem.System` operations over interchangeable
+//! backends.
+//!
+//! | backend | where |
+//! | --- | --- |
+//! | [`Memory`] | in-process: the embedded default for the library, tests and the component |
+//! | [`S3Storage`] | any S3-compatible bucket, through the [`S3Client`](crate::S3Client) |
+//! | `Kv`, `R2` | Workers bindings (the Worker's glue) |
+//!
+//! Every backend answers the same [`Storage`] trait and passes the same conformance
+//! suite ([`conformance`]); a backend of your own can run it too.
+
+pub mod conformance;
+mod memory;
+mod s3;
+
+pub use memory::Memory;
+pub use s3::S3Storage;
+
+use crate::error::Error;
+use crate::s3::actions::{ByteRange, ContentRange};
+use crate::transport::{Body, BoxFuture, MaybeSendSync};
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+/// What a backend knows about a stored object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attributes {
+    pub size: u64,
+    pub content_type: Option<String>,
+    /// A quoted entity tag (`"…"`), as HTTP sends it.
+    pub etag: Option<String>,
+    pub modified: Option<SystemTime>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// What to store with an upload.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UploadOptions {
+    pub content_type: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl UploadOptions {
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(name.into(), value.into());
+        self
+    }
+}
+
+/// A read: an optional byte range and HTTP's cache conditions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GetOptions {
+    pub range: Option<ByteRange>,
+    /// Answer [`GetOutcome::NotModified`] when the object's ETag is one of these
+    /// (`If-None-Match`; `*` matches any).
+    pub if_none_match: Option<String>,
+    /// Answer [`GetOutcome::NotModified`] when the object has not changed since
+    /// (`If-Modified-Since`; ignored when `if_none_match` is given, as HTTP says).
+    pub if_modified_since: Option<SystemTime>,
+}
+
+/// An object's bytes and attributes.
+#[derive(Debug)]
+pub struct Object {
+    pub attributes: Attributes,
+    /// For a ranged read, the range the body holds.
+    pub range: Option<ContentRange>,
+    pub body: Body,
+}
+
+#[derive(Debug)]
+pub enum GetOutcome {
+    Found(Object),
+    /// A condition says the caller's copy is current.
+    NotModified(Attributes),
+    /// The range starts past the end of an object of this size.
+    RangeNotSatisfiable {
+        size: u64,
+    },
+    NotFound,
+}
+
+/// One listed object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListItem {
+    pub key: String,
+    pub size: u64,
+    pub etag: Option<String>,
+    pub modified: Option<SystemTime>,
+}
+
+/// One page of a listing; `next_cursor` continues it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub items: Vec<ListItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// The operations of PocketBase's file system, for one backend.
+pub trait Storage: MaybeSendSync {
+    /// The backend's name, for messages (`memory`, `s3`, `kv`, `r2`).
+    fn name(&self) -> &'static str;
+
+    /// An object's attributes; `None` when there is no object at `key`.
+    fn attributes<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Attributes>, Error>>;
+
+    /// Reads an object, or part of it, unless a condition says not to.
+    fn get<'a>(&'a self, key: &'a str, options: &'a GetOptions) -> BoxFuture<'a, Result<GetOutcome, Error>>;
+
+    /// Stores `body` at `key`, replacing what was there. The body streams; on failure
+    /// nothing is left at `key` that was not there before.
+    fn upload<'a>(&'a self, key: &'a str, body: Body, options: &'a UploadOptions) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Copies an object; a missing source is an error whose `is_not_found()` is true.
+    fn copy<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Deletes an object; deleting a missing key succeeds.
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Deletes every object whose key starts with `prefix`; returns how many.
+    fn delete_prefix<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<u64, Error>>;
+
+    /// Objects whose keys start with `prefix`, in key order, at most `limit` a page.
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<ListPage, Error>>;
+}
+
+/// `exists`, built on `attributes`.
+pub async fn exists(storage: &dyn Storage, key: &str) -> Result<bool, Error> {
+    Ok(storage.attributes(key).await?.is_some())
+}
+
+/// An empty prefix would delete everything: refused.
+pub(crate) fn check_prefix(prefix: &str) -> Result<(), Error> {
+    if prefix.is_empty() {
+        return Err(Error::InvalidInput("delete_prefix needs a non-empty prefix".into()));
+    }
+    Ok(())
+}
+
+/// Resolves a range against an object's size: the inclusive (first, last), or `None`
+/// when it cannot be satisfied.
+pub fn resolve_range(range: ByteRange, size: u64) -> Option<(u64, u64)> {
+    match range {
+        ByteRange::Inclusive(first, last) if first < size && first <= last => Some((first, last.min(size - 1))),
+        ByteRange::From(first) if first < size => Some((first, size - 1)),
+        ByteRange::Suffix(n) if n > 0 && size > 0 => Some((size.saturating_sub(n), size - 1)),
+        _ => None,
+    }
+}
+
+/// HTTP's rules for a conditional read: true when the caller's copy is current.
+pub fn not_modified(attributes: &Attributes, options: &GetOptions) -> bool {
+    if let Some(tags) = &options.if_none_match {
+        let Some(etag) = attributes.etag.as_deref() else {
+            return false;
+        };
+        return tags
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || weak_eq(tag, etag));
+    }
+    match (options.if_modified_since, attributes.modified) {
+        // HTTP dates have whole seconds.
+        (Some(since), Some(modified)) => crate::clock::unix_seconds(modified) <= crate::clock::unix_seconds(since),
+        _ => false,
+    }
+}
+
+fn weak_eq(a: &str, b: &str) -> bool {
+    a.trim_start_matches("W/") == b.trim_start_matches("W/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_resolve_like_http() {
+        assert_eq!(resolve_range(ByteRange::Inclusive(0, 9), 100), Some((0, 9)));
+        assert_eq!(resolve_range(ByteRange::Inclusive(90, 200), 100), Some((90, 99)));
+        assert_eq!(resolve_range(ByteRange::Inclusive(100, 200), 100), None);
+        assert_eq!(resolve_range(ByteRange::Suffix(5), 100), Some((95, 99)));
+        assert_eq!(resolve_range(ByteRange::Suffix(500), 100), Some((0, 99)));
+        assert_eq!(resolve_range(ByteRange::Suffix(0), 100), None);
+        assert_eq!(resolve_range(ByteRange::From(0), 0), None);
+    }
+
+    #[test]
+    fn conditions_follow_http() {
+        let modified = crate::clock::parse_iso8601("2024-01-01T00:00:00.500Z");
+        let attributes = Attributes {
+            etag: Some("\"abc\"".into()),
+            modified,
+            ..Default::default()
+        };
+        let none_match = |tag: &str| GetOptions {
+            if_none_match: Some(tag.into()),
+            ..Default::default()
+        };
+        assert!(not_modified(&attributes, &none_match("\"abc\"")));
+        assert!(not_modified(&attributes, &none_match("\"x\", W/\"abc\"")));
+        assert!(not_modified(&attributes, &none_match("*")));
+        assert!(!not_modified(&attributes, &none_match("\"other\"")));
+        let since = |t: &str| GetOptions {
+            if_modified_since: crate::clock::parse_iso8601(t),
+            ..Default::default()
+        };
+        assert!(not_modified(&attributes, &since("2024-01-01T00:00:00Z")));
+        assert!(!not_modified(&attributes, &since("2023-12-31T23:59:59Z")));
+    }
+}

@@ -1,0 +1,161 @@
+//! The S3 backend: the façade over an [`S3Client`].
+
+use super::*;
+use crate::client::S3Client;
+use crate::s3::actions::{CopyObject, GetObject, ListObjectsV2, ObjectMeta, ObjectOptions};
+use crate::transport::Transport;
+
+pub struct S3Storage<T> {
+    client: S3Client<T>,
+}
+
+impl<T> std::fmt::Debug for S3Storage<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Storage").field("client", &self.client).finish()
+    }
+}
+
+impl<T: Transport> S3Storage<T> {
+    pub fn new(client: S3Client<T>) -> Self {
+        S3Storage { client }
+    }
+
+    pub fn client(&self) -> &S3Client<T> {
+        &self.client
+    }
+}
+
+fn attributes(meta: &ObjectMeta) -> Attributes {
+    Attributes {
+        size: meta.object_size().unwrap_or(0),
+        content_type: meta.content_type.clone(),
+        etag: meta.etag.clone(),
+        modified: meta.last_modified,
+        metadata: meta.metadata.clone(),
+    }
+}
+
+impl<T: Transport> Storage for S3Storage<T> {
+    fn name(&self) -> &'static str {
+        "s3"
+    }
+
+    fn attributes<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Attributes>, Error>> {
+        Box::pin(async move {
+            match self.client.head_object(key).await {
+                Ok(meta) => Ok(Some(attributes(&meta))),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str, options: &'a GetOptions) -> BoxFuture<'a, Result<GetOutcome, Error>> {
+        Box::pin(async move {
+            let request = GetObject {
+                range: options.range,
+                if_none_match: options.if_none_match.clone(),
+                // HTTP: If-Modified-Since is ignored when If-None-Match is present.
+                if_modified_since: if options.if_none_match.is_some() {
+                    None
+                } else {
+                    options.if_modified_since
+                },
+                ..GetObject::default()
+            };
+            match self.client.get_object(key, &request).await {
+                Ok(output) if output.not_modified() => Ok(GetOutcome::NotModified(attributes(&output.meta))),
+                Ok(output) => Ok(GetOutcome::Found(Object {
+                    attributes: attributes(&output.meta),
+                    range: output.meta.content_range,
+                    body: output.body,
+                })),
+                Err(e) if e.is_not_found() => Ok(GetOutcome::NotFound),
+                Err(e) if e.status() == Some(416) => match self.client.head_object(key).await {
+                    Ok(meta) => Ok(GetOutcome::RangeNotSatisfiable {
+                        size: meta.object_size().unwrap_or(0),
+                    }),
+                    Err(e) if e.is_not_found() => Ok(GetOutcome::NotFound),
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn upload<'a>(&'a self, key: &'a str, body: Body, options: &'a UploadOptions) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let options = ObjectOptions {
+                content_type: options.content_type.clone(),
+                metadata: options.metadata.clone(),
+                ..ObjectOptions::default()
+            };
+            self.client.upload(key, body, &options).await.map(drop)
+        })
+    }
+
+    fn copy<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.client
+                .copy_object(from, to, &CopyObject::default())
+                .await
+                .map(drop)
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.client.delete_object(key))
+    }
+
+    fn delete_prefix<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
+        Box::pin(async move {
+            check_prefix(prefix)?;
+            let keys: Vec<String> = self.client.list_all(prefix).await?.into_iter().map(|o| o.key).collect();
+            if keys.is_empty() {
+                return Ok(0);
+            }
+            let output = self.client.delete_objects(&keys).await?;
+            if let Some(first) = output.errors.first() {
+                return Err(Error::InvalidResponse(format!(
+                    "{} of {} objects under {prefix:?} were not deleted; {:?}: {} {}",
+                    output.errors.len(),
+                    keys.len(),
+                    first.key,
+                    first.code,
+                    first.message
+                )));
+            }
+            Ok(output.deleted.len() as u64)
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<ListPage, Error>> {
+        Box::pin(async move {
+            let request = ListObjectsV2 {
+                prefix: Some(prefix.to_owned()),
+                continuation_token: cursor.map(str::to_owned),
+                max_keys: Some(limit.clamp(1, 1000) as u32),
+                ..ListObjectsV2::default()
+            };
+            let page = self.client.list_objects_v2(&request).await?;
+            Ok(ListPage {
+                items: page
+                    .objects
+                    .into_iter()
+                    .map(|o| ListItem {
+                        key: o.key,
+                        size: o.size,
+                        etag: o.etag,
+                        modified: o.last_modified,
+                    })
+                    .collect(),
+                next_cursor: page.next_continuation_token,
+            })
+        })
+    }
+}
