@@ -1,9 +1,11 @@
-// Smoke test of the README's run command: `bash scripts/dev.sh` (wrangler dev) on a free
-// port answers GET /api/health.
+// wrangler with this repository's configuration: a smoke test of the README's run
+// command (`bash scripts/dev.sh`, i.e. wrangler dev, on a free port answers GET
+// /api/health) and an offline `wrangler deploy --dry-run` of wrangler.toml.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +24,16 @@ function freePort() {
     });
   });
 }
+
+// What scripts/lib-env.sh sets: Node 22 and wrangler first on PATH, no outside traffic.
+const toolEnv = () => ({
+  ...process.env,
+  PATH: `${root}node_modules/.bin:${process.env.PATH}`,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+});
 
 const sleep = (ms, { ref = true } = {}) =>
   new Promise((resolve) => {
@@ -90,5 +102,27 @@ test("scripts/dev.sh serves GET /api/health on 127.0.0.1", { timeout: READY_TIME
     await stop();
     // dev.sh's fresh state directory for this run.
     await rm(`${root}.wrangler/dev-state-${child.pid}`, { recursive: true, force: true });
+  }
+});
+
+test("wrangler deploy --dry-run bundles the Worker without uploading it", { timeout: READY_TIMEOUT_MS }, async () => {
+  const outdir = await mkdtemp(`${tmpdir()}/edgefs-dry-run-`);
+  try {
+    const child = spawn("wrangler", ["deploy", "--dry-run", "--outdir", outdir], {
+      cwd: root,
+      env: toolEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (data) => (output += data));
+    child.stderr.on("data", (data) => (output += data));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, output);
+    assert.match(output, /--dry-run: exiting now/, output);
+    const files = await readdir(outdir);
+    assert.ok(files.includes("index.js"), files.join(", "));
+    assert.ok(files.some((file) => file.endsWith(".wasm")), files.join(", "));
+  } finally {
+    await rm(outdir, { recursive: true, force: true });
   }
 });
