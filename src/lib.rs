@@ -12,6 +12,7 @@ pub mod api;
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod rules;
 pub mod s3;
 pub mod secret;
 pub mod sigv4;
