@@ -9,6 +9,7 @@
 //! * [`client`] — an S3 client over a transport: retries, streaming, multipart.
 
 pub mod api;
+pub mod auth;
 pub mod client;
 pub mod clock;
 pub mod error;
