@@ -56,12 +56,13 @@ count_results() {
 
 # run_suite <name> <timeout> <command…>: runs it with its output shown and counted.
 run_suite() {
-  local name=$1 limit=$2 log status passed failed counted note=""
+  local name=$1 limit=$2 log status passed failed counted note="" started=$SECONDS elapsed
   shift 2
   log=$LOGS/$(tr -c 'a-zA-Z0-9\n' '-' <<<"$name").log
   printf '\n==> %s: %s\n' "$name" "$*"
   timeout -k 30 "$limit" "$@" </dev/null 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
+  elapsed=$((SECONDS - started))
   read -r passed failed counted < <(count_results "$log")
   if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
     note=" (timed out after $limit)"
@@ -75,8 +76,8 @@ run_suite() {
   fi
   TOTAL_PASSED=$((TOTAL_PASSED + passed))
   TOTAL_FAILED=$((TOTAL_FAILED + failed))
-  REPORT+=("$(printf '%-14s %5d passed / %d failed%s' "$name:" "$passed" "$failed" "$note")")
-  printf '<== %s: %d passed / %d failed%s\n' "$name" "$passed" "$failed" "$note"
+  REPORT+=("$(printf '%-14s %5d passed / %d failed%s, %ds' "$name:" "$passed" "$failed" "$note" "$elapsed")")
+  printf '<== %s: %d passed / %d failed%s, %ds\n' "$name" "$passed" "$failed" "$note" "$elapsed"
   return "$status"
 }
 
@@ -102,7 +103,7 @@ else
   skip_suite worker "the Worker did not build"
 fi
 
-printf '\n==> summary\n'
+printf '\n==> summary (%dm%02ds)\n' $((SECONDS / 60)) $((SECONDS % 60))
 printf '%s\n' "${REPORT[@]}"
 bash scripts/lib-worker.sh size 2>/dev/null || true
 printf '%d passed, %d failed\n' "$TOTAL_PASSED" "$TOTAL_FAILED"
