@@ -42,8 +42,9 @@ cargo_tool() {
   fi
   installing "cargo install $* (${bin} ${version}, ~${minutes} min)"
   cargo install --quiet "$@"
-  command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -qwF -- "$version" ||
+  if ! { command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -qwF -- "$version"; }; then
     edgefs_die "$bin $version is not on PATH after installing it"
+  fi
 }
 
 install_rust_targets() {

@@ -69,6 +69,9 @@ run_suite() {
   elif [ "$status" -ne 0 ]; then
     note=" (exit status $status)"
   fi
+  if [ "$status" -ne 0 ] && [ "$counted" -eq 0 ]; then
+    note="$note (no test counts)"
+  fi
   if [ "$status" -ne 0 ]; then
     SUITE_FAILED=1
     # A failing command with no failure among its counts is one failure.
