@@ -14,7 +14,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib-env.sh"
 cd "$EDGEFS_ROOT"
 
-bash scripts/install.sh rust-targets wasm-bindgen npm
+bash scripts/install.sh rust-targets worker-build wasm-bindgen npm
 
 # A fresh state directory per run (stale state from another workerd version has crashed
 # it); those of runs that have ended are removed. `exec` keeps this PID for wrangler.

