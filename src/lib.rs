@@ -13,6 +13,8 @@ pub mod auth;
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod files;
+pub mod random;
 pub mod rules;
 pub mod s3;
 pub mod secret;

@@ -1,0 +1,343 @@
+//! The HTTP answer to a file download, with PocketBase's headers and edgefs's additions
+//! (ETag, and protected files kept out of shared caches).
+
+use crate::s3::actions::ByteRange;
+use crate::storage::{Attributes, GetOptions, GetOutcome};
+use crate::transport::Body;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Response, StatusCode};
+
+/// Image, video, audio and PDF types PocketBase serves inline; everything else is an
+/// attachment, so an uploaded HTML or SVG file can never run in the API's origin.
+const INLINE_CONTENT_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpg",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/x-icon",
+    "image/bmp",
+    "video/webm",
+    "video/mp4",
+    "video/3gpp",
+    "video/quicktime",
+    "video/x-ms-wmv",
+    "audio/basic",
+    "audio/aiff",
+    "audio/mpeg",
+    "audio/midi",
+    "audio/mp3",
+    "audio/wave",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/x-mpeg",
+    "audio/x-m4a",
+    "audio/aac",
+    "application/pdf",
+    "application/x-pdf",
+];
+
+/// Content types that sniffing gets wrong, corrected by the file's extension.
+fn content_type_by_extension(filename: &str) -> Option<&'static str> {
+    let extension = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    Some(match extension.as_str() {
+        "svg" => "image/svg+xml",
+        "css" => "text/css",
+        "js" | "mjs" => "text/javascript",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        _ => return None,
+    })
+}
+
+pub const PUBLIC_CACHE_CONTROL: &str = "max-age=2592000, stale-while-revalidate=86400";
+/// Protected files are fetched with a personal token: no shared cache may keep them.
+pub const PROTECTED_CACHE_CONTROL: &str = "private, no-store";
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ServeOptions<'a> {
+    /// The stored file name, for `Content-Disposition` and the extension fix-ups.
+    pub filename: &'a str,
+    /// `?download=1`: always an attachment.
+    pub download: bool,
+    /// A protected file: `Cache-Control: private, no-store`.
+    pub protected: bool,
+    /// A HEAD request: headers only.
+    pub head: bool,
+}
+
+/// The storage read a download asks for: its `Range`, `If-None-Match` and
+/// `If-Modified-Since` headers.
+pub fn get_options(headers: &HeaderMap) -> GetOptions {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    GetOptions {
+        range: text(header::RANGE).and_then(parse_range),
+        if_none_match: text(header::IF_NONE_MATCH).map(str::to_owned),
+        if_modified_since: text(header::IF_MODIFIED_SINCE).and_then(|v| httpdate::parse_http_date(v).ok()),
+    }
+}
+
+/// One `bytes=` range. Several ranges, or a malformed header, are ignored (the whole
+/// file is sent), as RFC 9110 allows.
+pub fn parse_range(value: &str) -> Option<ByteRange> {
+    let spec = value.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let number = |s: &str| s.trim().parse::<u64>().ok();
+    match (first.trim().is_empty(), last.trim().is_empty()) {
+        (true, false) => number(last).map(ByteRange::Suffix),
+        (false, true) => number(first).map(ByteRange::From),
+        (false, false) => {
+            let (first, last) = (number(first)?, number(last)?);
+            (first <= last).then_some(ByteRange::Inclusive(first, last))
+        }
+        (true, true) => None,
+    }
+}
+
+/// `attachment; filename="name"` (RFC 6266), with `filename*` (RFC 5987) for names
+/// that are not plain ASCII.
+pub fn content_disposition(disposition: &str, filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .collect::<String>()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
+    let mut value = format!("{disposition}; filename=\"{ascii}\"");
+    if !filename.bytes().all(|b| b.is_ascii_graphic() || b == b' ') || filename.contains(['"', '\\']) {
+        let mut encoded = String::new();
+        crate::sigv4::encode(filename, crate::sigv4::URI_COMPONENT, &mut encoded);
+        value.push_str(&format!("; filename*=UTF-8''{encoded}"));
+    }
+    value
+}
+
+fn insert(headers: &mut HeaderMap, name: header::HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name, value);
+    }
+}
+
+fn validators(headers: &mut HeaderMap, attributes: &Attributes, options: &ServeOptions<'_>) {
+    if let Some(etag) = &attributes.etag {
+        insert(headers, header::ETAG, etag);
+    }
+    if let Some(modified) = attributes.modified {
+        insert(headers, header::LAST_MODIFIED, &crate::clock::http_date(modified));
+    }
+    let cache = if options.protected {
+        PROTECTED_CACHE_CONTROL
+    } else {
+        PUBLIC_CACHE_CONTROL
+    };
+    insert(headers, header::CACHE_CONTROL, cache);
+}
+
+/// The answer for a storage read. A missing object is `None`: the caller answers it
+/// like every other denial.
+pub fn serve(outcome: GetOutcome, options: &ServeOptions<'_>) -> Option<Response<Body>> {
+    let mut status = StatusCode::OK;
+    let mut headers = HeaderMap::new();
+    let mut body = Body::empty();
+    let headers = &mut headers;
+    match outcome {
+        GetOutcome::NotFound => return None,
+        GetOutcome::NotModified(attributes) => {
+            validators(headers, &attributes, options);
+            status = StatusCode::NOT_MODIFIED;
+        }
+        GetOutcome::RangeNotSatisfiable { size } => {
+            insert(headers, header::CONTENT_RANGE, &format!("bytes */{size}"));
+            insert(headers, header::ACCEPT_RANGES, "bytes");
+            status = StatusCode::RANGE_NOT_SATISFIABLE;
+        }
+        GetOutcome::Found(object) => {
+            let attributes = &object.attributes;
+            let real = attributes
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let essence = real.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let disposition = if !options.download && INLINE_CONTENT_TYPES.contains(&essence.as_str()) {
+                "inline"
+            } else {
+                "attachment"
+            };
+            let content_type = content_type_by_extension(options.filename)
+                .map(str::to_owned)
+                .unwrap_or(real);
+            insert(headers, header::CONTENT_TYPE, &content_type);
+            insert(
+                headers,
+                header::CONTENT_DISPOSITION,
+                &content_disposition(disposition, options.filename),
+            );
+            insert(headers, header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+            insert(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+            insert(headers, header::ACCEPT_RANGES, "bytes");
+            validators(headers, attributes, options);
+            let length = match object.range {
+                Some(range) => {
+                    status = StatusCode::PARTIAL_CONTENT;
+                    let total = range.total.unwrap_or(attributes.size);
+                    insert(
+                        headers,
+                        header::CONTENT_RANGE,
+                        &format!("bytes {}-{}/{total}", range.first, range.last),
+                    );
+                    range.last - range.first + 1
+                }
+                None => attributes.size,
+            };
+            insert(headers, header::CONTENT_LENGTH, &length.to_string());
+            if !options.head {
+                body = object.body;
+            }
+        }
+    }
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = std::mem::take(headers);
+    Some(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::s3::actions::ContentRange;
+    use crate::storage::Object;
+
+    fn object(content_type: &str, range: Option<ContentRange>) -> GetOutcome {
+        GetOutcome::Found(Object {
+            attributes: Attributes {
+                size: 100,
+                content_type: Some(content_type.into()),
+                etag: Some("\"e\"".into()),
+                modified: crate::clock::parse_iso8601("2024-05-01T10:00:00Z"),
+                metadata: Default::default(),
+            },
+            range,
+            body: Body::from(vec![0u8; 100]),
+        })
+    }
+
+    fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
+        response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    #[test]
+    fn images_inline_html_attachment() {
+        let options = ServeOptions {
+            filename: "cat_abc.png",
+            ..Default::default()
+        };
+        let response = serve(object("image/png", None), &options).unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            header(&response, "content-disposition"),
+            "inline; filename=\"cat_abc.png\""
+        );
+        assert_eq!(header(&response, "cache-control"), PUBLIC_CACHE_CONTROL);
+        assert_eq!(header(&response, "content-security-policy"), CONTENT_SECURITY_POLICY);
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+        assert_eq!(header(&response, "etag"), "\"e\"");
+        assert_eq!(header(&response, "last-modified"), "Wed, 01 May 2024 10:00:00 GMT");
+        assert_eq!(header(&response, "content-length"), "100");
+        let html = serve(
+            object("text/html", None),
+            &ServeOptions {
+                filename: "page.html",
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(header(&html, "content-disposition").starts_with("attachment"));
+        let download = ServeOptions {
+            filename: "cat.png",
+            download: true,
+            ..Default::default()
+        };
+        assert!(header(
+            &serve(object("image/png", None), &download).unwrap(),
+            "content-disposition"
+        )
+        .starts_with("attachment"));
+        let svg = serve(
+            object("text/plain", None),
+            &ServeOptions {
+                filename: "logo.svg",
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(header(&svg, "content-type"), "image/svg+xml");
+        assert!(header(&svg, "content-disposition").starts_with("attachment"));
+    }
+
+    #[test]
+    fn ranges_and_conditions() {
+        let options = ServeOptions {
+            filename: "a.bin",
+            protected: true,
+            ..Default::default()
+        };
+        let partial = serve(
+            object(
+                "application/octet-stream",
+                Some(ContentRange {
+                    first: 0,
+                    last: 9,
+                    total: Some(100),
+                }),
+            ),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(partial.status(), 206);
+        assert_eq!(header(&partial, "content-range"), "bytes 0-9/100");
+        assert_eq!(header(&partial, "content-length"), "10");
+        assert_eq!(header(&partial, "cache-control"), PROTECTED_CACHE_CONTROL);
+        let unsatisfiable = serve(GetOutcome::RangeNotSatisfiable { size: 100 }, &options).unwrap();
+        assert_eq!(
+            (unsatisfiable.status().as_u16(), header(&unsatisfiable, "content-range")),
+            (416, "bytes */100")
+        );
+        let not_modified = serve(
+            GetOutcome::NotModified(Attributes {
+                etag: Some("\"e\"".into()),
+                ..Default::default()
+            }),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(not_modified.status(), 304);
+        assert!(serve(GetOutcome::NotFound, &options).is_none());
+    }
+
+    #[test]
+    fn range_headers() {
+        assert_eq!(parse_range("bytes=0-9"), Some(ByteRange::Inclusive(0, 9)));
+        assert_eq!(parse_range("bytes=-5"), Some(ByteRange::Suffix(5)));
+        assert_eq!(parse_range("bytes=10-"), Some(ByteRange::From(10)));
+        assert_eq!(parse_range("bytes=0-1,5-6"), None);
+        assert_eq!(parse_range("bytes=9-0"), None);
+        assert_eq!(parse_range("items=0-9"), None);
+    }
+
+    #[test]
+    fn dispositions_encode_names() {
+        assert_eq!(
+            content_disposition("attachment", "a b.txt"),
+            "attachment; filename=\"a b.txt\""
+        );
+        assert_eq!(
+            content_disposition("inline", "naïve \"q\".png"),
+            "inline; filename=\"na_ve \\\"q\\\".png\"; filename*=UTF-8''na%C3%AFve%20%22q%22.png"
+        );
+    }
+}

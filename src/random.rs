@@ -1,0 +1,83 @@
+//! Cryptographically secure random bytes, on every platform edgefs runs on: the
+//! runtime's `crypto.getRandomValues` in Workers and browsers, the operating system
+//! natively. On WASI, std's hash keys (seeded from `wasi:random`) key a SipHash PRF
+//! over a counter: the `getrandom` crate's wasip2 bindings crash the component linker.
+
+/// Fills `bytes` with random data.
+pub fn fill(bytes: &mut [u8]) {
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    {
+        #[cfg(feature = "js")]
+        {
+            use wasm_bindgen::{JsCast, JsValue};
+            // getRandomValues takes at most 65536 bytes at a time.
+            for chunk in bytes.chunks_mut(65_536) {
+                let array = js_sys::Uint8Array::new_with_length(chunk.len() as u32);
+                let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+                    .expect("globalThis.crypto exists in Workers and browsers");
+                let get_random_values: js_sys::Function =
+                    js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))
+                        .and_then(|f| f.dyn_into().map_err(JsValue::from))
+                        .expect("crypto.getRandomValues exists in Workers and browsers");
+                get_random_values
+                    .call1(&crypto, &array)
+                    .expect("getRandomValues succeeds");
+                array.copy_to(chunk);
+            }
+        }
+        #[cfg(not(feature = "js"))]
+        compile_error!("on wasm32-unknown-unknown, randomness comes from JavaScript: enable the `js` feature");
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        getrandom::fill(bytes).expect("the operating system's random source is available");
+    }
+    #[cfg(all(target_arch = "wasm32", not(target_os = "unknown")))]
+    {
+        use std::hash::{BuildHasher, Hasher};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::OnceLock;
+        static KEYS: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let keys = KEYS.get_or_init(std::collections::hash_map::RandomState::new);
+        for chunk in bytes.chunks_mut(8) {
+            let mut hasher = keys.build_hasher();
+            hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+            chunk.copy_from_slice(&hasher.finish().to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+/// PocketBase's alphabet for ids and file-name suffixes.
+pub const LOWERCASE_ALPHANUMERIC: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// `length` characters drawn uniformly from `alphabet` (rejection sampling, no bias).
+pub fn string(length: usize, alphabet: &[u8]) -> String {
+    assert!(!alphabet.is_empty() && alphabet.len() <= 256);
+    let limit = 256 - 256 % alphabet.len();
+    let mut out = String::with_capacity(length);
+    let mut buffer = [0u8; 64];
+    while out.len() < length {
+        fill(&mut buffer);
+        for &byte in &buffer {
+            if (byte as usize) < limit && out.len() < length {
+                out.push(alphabet[byte as usize % alphabet.len()] as char);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_use_the_alphabet_and_differ() {
+        let a = string(15, LOWERCASE_ALPHANUMERIC);
+        let b = string(15, LOWERCASE_ALPHANUMERIC);
+        assert_eq!(a.len(), 15);
+        assert!(a.bytes().all(|c| LOWERCASE_ALPHANUMERIC.contains(&c)));
+        assert_ne!(a, b);
+    }
+}
