@@ -30,3 +30,7 @@ pub use transport::{Body, Transport};
 
 #[cfg(all(feature = "worker", target_arch = "wasm32", target_os = "unknown"))]
 mod worker_glue;
+
+/// The WebAssembly component's exports (`wit/`), built for wasm32-wasip2.
+#[cfg(all(feature = "component", target_os = "wasi"))]
+mod component;

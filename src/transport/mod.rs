@@ -11,6 +11,8 @@ mod body;
 pub mod fetch;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub mod native;
+#[cfg(all(feature = "wasi-http", target_os = "wasi"))]
+pub mod wasi_http;
 
 pub use body::{Body, ByteStream};
 
