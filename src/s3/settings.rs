@@ -185,9 +185,16 @@ impl Endpoint {
                 ));
             }
         }
+        // HTTP clients leave a scheme's default port out of `Host`, and the signature
+        // covers `Host`: so the default port is left out here too.
+        let mut authority = authority.to_ascii_lowercase();
+        let default_port = if scheme == "https" { ":443" } else { ":80" };
+        if authority.ends_with(default_port) {
+            authority.truncate(authority.len() - default_port.len());
+        }
         Ok(Endpoint {
             scheme,
-            authority: authority.to_ascii_lowercase(),
+            authority,
             host: host.to_ascii_lowercase(),
             base_path: path.to_owned(),
         })
@@ -234,6 +241,24 @@ mod tests {
         assert_eq!(settings.bucket, "my-bucket");
         // No endpoint and an AWS region: the endpoint follows from the region.
         assert_eq!(settings.validate().unwrap().authority, "s3.us-east-1.amazonaws.com");
+    }
+
+    #[test]
+    fn default_ports_are_left_out_of_the_host() {
+        assert_eq!(
+            Endpoint::parse("https://s3.example.com:443").unwrap().authority,
+            "s3.example.com"
+        );
+        assert_eq!(Endpoint::parse("http://127.0.0.1:80/").unwrap().authority, "127.0.0.1");
+        assert_eq!(Endpoint::parse("http://[::1]:80").unwrap().authority, "[::1]");
+        assert_eq!(
+            Endpoint::parse("https://s3.example.com:8443").unwrap().authority,
+            "s3.example.com:8443"
+        );
+        assert_eq!(
+            Endpoint::parse("http://127.0.0.1:443").unwrap().authority,
+            "127.0.0.1:443"
+        );
     }
 
     #[test]
