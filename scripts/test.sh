@@ -7,8 +7,11 @@
 #   bash scripts/test.sh
 #
 # Suites:
+#   component build scripts/lib-component.sh build: the wasm32-wasip2 component, checked
+#                   with wasm-tools (its WIT world, validation, no tokio)
 #   cargo test      native: unit tests, tests/*.rs (including the S3 servers' tests,
-#                   which start SeaweedFS and Garage themselves), tests/no_tokio.rs
+#                   which start SeaweedFS and Garage themselves, and the component's
+#                   host tests in wasmtime, tests/component_host.rs), tests/no_tokio.rs
 #   browser         scripts/browser-test.sh, when it exists (wasm-pack test --chrome)
 #   worker build    scripts/lib-worker.sh build (prints the wasm size)
 #   worker          node --test tests/worker/*.test.mjs: the built Worker under
@@ -94,6 +97,8 @@ skip_suite() {
 
 run_suite install 3600 bash scripts/install.sh all
 
+run_suite "component build" 900 bash scripts/lib-component.sh build
+
 run_suite "cargo test" 2700 cargo test --no-fail-fast
 
 if [ -f scripts/browser-test.sh ]; then
@@ -109,5 +114,6 @@ fi
 printf '\n==> summary (%dm%02ds)\n' $((SECONDS / 60)) $((SECONDS % 60))
 printf '%s\n' "${REPORT[@]}"
 bash scripts/lib-worker.sh size 2>/dev/null || true
+bash scripts/lib-component.sh size 2>/dev/null || true
 printf '%d passed, %d failed\n' "$TOTAL_PASSED" "$TOTAL_FAILED"
 [ "$TOTAL_FAILED" -eq 0 ] && [ "$SUITE_FAILED" -eq 0 ]

@@ -246,7 +246,10 @@ enum Source {
     /// An S3 answer's `wasi:http` body, read from the host's stream directly.
     Host(Incoming),
     /// Any other body stream, with what is left of its last chunk.
-    Stream { stream: ByteStream, leftover: Bytes },
+    Stream {
+        stream: ByteStream,
+        leftover: Bytes,
+    },
     Done,
 }
 

@@ -259,7 +259,8 @@ async fn send(request: http::Request<Body>, options: RequestOptions) -> Result<h
             headers.push(("content-length".into(), length.to_string().into_bytes()));
         }
     }
-    let fields = Fields::from_list(&headers).map_err(|e| Error::InvalidInput(format!("header refused by the host: {e:?}")))?;
+    let fields =
+        Fields::from_list(&headers).map_err(|e| Error::InvalidInput(format!("header refused by the host: {e:?}")))?;
     let outgoing = OutgoingRequest::new(fields);
     let method = match parts.method.as_str() {
         "GET" => Method::Get,
@@ -305,7 +306,8 @@ async fn send(request: http::Request<Body>, options: RequestOptions) -> Result<h
     let response = loop {
         match future_response.get() {
             Some(Ok(Ok(response))) => break response,
-            Some(Ok(Err(code))) => return Err(written.err().unwrap_or_else(|| http_error(code))),
+            // The request failed: its error code is the cause of a failed write too.
+            Some(Ok(Err(code))) => return Err(http_error(code)),
             Some(Err(())) => return Err(Error::Transport("the response was already taken".into())),
             None => wait_for(future_response.subscribe()).await,
         }
@@ -325,7 +327,9 @@ async fn send(request: http::Request<Body>, options: RequestOptions) -> Result<h
         let headers = response.headers();
         for (name, value) in headers.entries() {
             if name.eq_ignore_ascii_case("content-length") {
-                length = std::str::from_utf8(&value).ok().and_then(|v| v.trim().parse::<u64>().ok());
+                length = std::str::from_utf8(&value)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok());
             }
             builder = builder.header(name, value);
         }
@@ -355,9 +359,20 @@ async fn write_body(outgoing: &OutgoingBody, body: Body) -> Result<(), Error> {
         while let Some(chunk) = chunks.next().await {
             write_all(&stream, &chunk?).await?;
         }
-        stream.flush().map_err(stream_error)?;
-        wait_for(stream.subscribe()).await;
-        stream.check_write().map_err(stream_error).map(drop)
+        // Every byte is with the host now. A host may close the stream as soon as it
+        // has sent the last of them (wasmtime does, once Content-Length is reached):
+        // a closed stream here is no error, the answer will tell.
+        match stream.flush() {
+            Ok(()) => {
+                wait_for(stream.subscribe()).await;
+                match stream.check_write() {
+                    Ok(_) | Err(StreamError::Closed) => Ok(()),
+                    Err(error) => Err(stream_error(error)),
+                }
+            }
+            Err(StreamError::Closed) => Ok(()),
+            Err(error) => Err(stream_error(error)),
+        }
     }
     .await;
     drop(stream);
