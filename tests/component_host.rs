@@ -590,6 +590,45 @@ async fn upload_multipart_from_stream(ctx: Ctx) {
     }
 }
 
+/// A body larger than what the component ever holds: parts are cut from the stream
+/// and sent as they fill (5 in flight), so the component's memory stays bounded by
+/// the parts in flight, whatever the object's size; the download is spliced by the host.
+async fn large_upload_stays_bounded(ctx: Ctx) {
+    let (mut g, store) = ctx.open().await;
+    let key = ctx.key("large/bounded.bin");
+    let length = 100 * MIB + 1;
+    let body: DynInputStream = Box::new(AsyncReadStream::new(Pattern { position: 0, length }));
+    let started = Instant::now();
+    g.upload(store, &key, body, &upload_options(None, &[]))
+        .await
+        .unwrap_or_else(|e| panic!("upload: {e:?}"));
+    let (_, peak) = g.memory();
+    println!(
+        "  uploaded {} MiB from a stream in {:.2}s; component memory peak {:.1} MiB",
+        length / MIB,
+        started.elapsed().as_secs_f64(),
+        peak as f64 / MIB as f64
+    );
+    let etag = g.attributes(store, &key).await.unwrap().expect("attributes").etag.unwrap_or_default();
+    assert!(etag.ends_with("-11\""), "eleven parts of 10 MiB, got {etag}");
+    assert!(
+        (peak as u64) < length * 3 / 4,
+        "the component's memory reached {peak} bytes for a {length}-byte upload"
+    );
+
+    let wit::GetResult::Found(reader) = g.get(store, &key, &no_conditions(None)).await.unwrap() else {
+        panic!("get: not found");
+    };
+    let (sink, hashed) = hashing_sink();
+    assert_eq!(g.write_to(reader, sink).await.unwrap(), length);
+    g.drop_resource(reader).await;
+    let (count, digest) = hashed.await.unwrap();
+    assert_eq!(count, length);
+    assert_eq!(digest, pattern_digest(length), "the downloaded bytes differ");
+    assert_eq!(g.memory().1, peak, "the download grew the component's memory");
+    g.delete(store, &key).await.unwrap();
+}
+
 async fn ranged_get(ctx: Ctx) {
     let (mut g, store) = ctx.open().await;
     let key = ctx.key("ranges/alphabet.txt");
@@ -935,7 +974,7 @@ const BOTH: &[(&str, Case)] = cases![
 ];
 
 /// What only a server can get wrong.
-const S3_ONLY: &[(&str, Case)] = cases![wrong_secret, missing_bucket, unreachable_endpoint];
+const S3_ONLY: &[(&str, Case)] = cases![large_upload_stays_bounded, wrong_secret, missing_bucket, unreachable_endpoint];
 
 /// The built component: `EDGEFS_COMPONENT`, or built here with cargo.
 fn component_path() -> Result<PathBuf, String> {
