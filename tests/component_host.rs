@@ -609,7 +609,13 @@ async fn large_upload_stays_bounded(ctx: Ctx) {
         started.elapsed().as_secs_f64(),
         peak as f64 / MIB as f64
     );
-    let etag = g.attributes(store, &key).await.unwrap().expect("attributes").etag.unwrap_or_default();
+    let etag = g
+        .attributes(store, &key)
+        .await
+        .unwrap()
+        .expect("attributes")
+        .etag
+        .unwrap_or_default();
     assert!(etag.ends_with("-11\""), "eleven parts of 10 MiB, got {etag}");
     assert!(
         (peak as u64) < length * 3 / 4,
@@ -974,7 +980,12 @@ const BOTH: &[(&str, Case)] = cases![
 ];
 
 /// What only a server can get wrong.
-const S3_ONLY: &[(&str, Case)] = cases![large_upload_stays_bounded, wrong_secret, missing_bucket, unreachable_endpoint];
+const S3_ONLY: &[(&str, Case)] = cases![
+    large_upload_stays_bounded,
+    wrong_secret,
+    missing_bucket,
+    unreachable_endpoint
+];
 
 /// The built component: `EDGEFS_COMPONENT`, or built here with cargo.
 fn component_path() -> Result<PathBuf, String> {
@@ -988,14 +999,22 @@ fn component_path() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let started = Instant::now();
     let status = Command::new(cargo)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--no-default-features"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--no-default-features",
+        ])
         .args(["--features", "component", "--manifest-path"])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("cargo build of the component: {status} (is the wasm32-wasip2 target installed?)"));
+        return Err(format!(
+            "cargo build of the component: {status} (is the wasm32-wasip2 target installed?)"
+        ));
     }
     println!("component built in {:.1}s", started.elapsed().as_secs_f64());
     Ok(target_dir.join("wasm32-wasip2/release/edgefs.wasm"))

@@ -81,7 +81,7 @@ impl wit::Guest for Component {
         };
         let backend = if settings.enabled {
             let client = S3Client::new(&settings, WasiHttpTransport::new()).map_err(to_wit)?;
-            Backend::S3(S3Storage::new(client))
+            Backend::S3(Box::new(S3Storage::new(client)))
         } else {
             Backend::Memory(memory().clone())
         };
@@ -93,7 +93,7 @@ impl wit::Guest for Component {
 
 enum Backend {
     Memory(Memory),
-    S3(S3Storage<WasiHttpTransport>),
+    S3(Box<S3Storage<WasiHttpTransport>>),
 }
 
 pub struct StoreImpl {
@@ -104,7 +104,7 @@ impl StoreImpl {
     fn storage(&self) -> &dyn Storage {
         match &self.backend {
             Backend::Memory(memory) => memory,
-            Backend::S3(s3) => s3,
+            Backend::S3(s3) => s3.as_ref(),
         }
     }
 

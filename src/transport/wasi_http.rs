@@ -338,7 +338,7 @@ async fn send(request: http::Request<Body>, options: RequestOptions) -> Result<h
         Body::empty()
     } else {
         let incoming = Incoming::new(response, length)?;
-        Body::from_stream(ResponseStream::new(incoming), length)
+        Body::from_stream(ResponseStream::boxed(incoming), length)
     };
     builder
         .body(body)
@@ -483,7 +483,7 @@ struct ResponseStream {
 }
 
 impl ResponseStream {
-    fn new(incoming: Incoming) -> ByteStream {
+    fn boxed(incoming: Incoming) -> ByteStream {
         let shared = Rc::new(RefCell::new(Some(incoming)));
         let stream = Box::pin(ResponseStream {
             incoming: shared.clone(),
