@@ -955,6 +955,216 @@ async fn unreachable_endpoint(ctx: Ctx) {
     println!("  gave up after {:.2}s", started.elapsed().as_secs_f64());
 }
 
+// ------------------------------------------------------------------ conformance
+
+/// The component seen from the host as an `edgefs::storage::Storage`, so the library's
+/// storage conformance suite runs through the WIT boundary: every call goes to the
+/// component's exports, bodies through host streams (uploads from an `AsyncRead`
+/// stream, downloads with `write-to` into a host pipe).
+struct ComponentStorage {
+    guest: futures::lock::Mutex<(Guest, ResourceAny)>,
+}
+
+fn error_from_wit(error: wit::StorageError) -> edgefs::Error {
+    match error.kind {
+        wit::ErrorKind::S3 => edgefs::S3Error {
+            status: error.status.unwrap_or(0),
+            code: error.code.unwrap_or_default(),
+            message: error.message,
+            request_id: error.request_id,
+            bucket_region: None,
+            signed_region: String::new(),
+        }
+        .into(),
+        wit::ErrorKind::Transport => edgefs::Error::Transport(error.message),
+        wit::ErrorKind::InvalidResponse => edgefs::Error::InvalidResponse(error.message),
+        _ => edgefs::Error::InvalidInput(error.message),
+    }
+}
+
+fn time_from_wit(time: wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::new(time.seconds, time.nanoseconds)
+}
+
+fn time_to_wit(time: std::time::SystemTime) -> wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime {
+    let since = time.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime {
+        seconds: since.as_secs(),
+        nanoseconds: since.subsec_nanos(),
+    }
+}
+
+fn attributes_from_wit(attributes: wit::Attributes) -> edgefs::storage::Attributes {
+    edgefs::storage::Attributes {
+        size: attributes.size,
+        content_type: attributes.content_type,
+        etag: attributes.etag,
+        modified: attributes.modified.map(time_from_wit),
+        metadata: attributes.metadata.into_iter().collect(),
+    }
+}
+
+/// A body stream as a tokio `AsyncRead`, for `AsyncReadStream`.
+struct BodyReader {
+    stream: edgefs::transport::ByteStream,
+    chunk: Bytes,
+}
+
+impl AsyncRead for BodyReader {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        use futures::StreamExt;
+        loop {
+            if !self.chunk.is_empty() {
+                let n = self.chunk.len().min(buf.remaining());
+                let chunk = self.chunk.split_to(n);
+                buf.put_slice(&chunk);
+                return Poll::Ready(Ok(()));
+            }
+            match std::task::ready!(self.stream.poll_next_unpin(cx)) {
+                Some(Ok(chunk)) => self.chunk = chunk,
+                Some(Err(error)) => return Poll::Ready(Err(std::io::Error::other(error.to_string()))),
+                None => return Poll::Ready(Ok(())),
+            }
+        }
+    }
+}
+
+type StorageFuture<'a, T> = edgefs::transport::BoxFuture<'a, Result<T, edgefs::Error>>;
+
+impl edgefs::storage::Storage for ComponentStorage {
+    fn name(&self) -> &'static str {
+        "component"
+    }
+
+    fn attributes<'a>(&'a self, key: &'a str) -> StorageFuture<'a, Option<edgefs::storage::Attributes>> {
+        Box::pin(async move {
+            let (guest, store) = &mut *self.guest.lock().await;
+            let found = guest.attributes(*store, key).await.map_err(error_from_wit)?;
+            Ok(found.map(attributes_from_wit))
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        key: &'a str,
+        options: &'a edgefs::storage::GetOptions,
+    ) -> StorageFuture<'a, edgefs::storage::GetOutcome> {
+        use edgefs::s3::actions::ByteRange;
+        use edgefs::storage::{GetOutcome, Object};
+        Box::pin(async move {
+            let (guest, store) = &mut *self.guest.lock().await;
+            let options = wit::GetOptions {
+                range: options.range.map(|range| match range {
+                    ByteRange::Inclusive(first, last) => wit::ByteRange::Inclusive((first, last)),
+                    ByteRange::From(first) => wit::ByteRange::StartingAt(first),
+                    ByteRange::Suffix(n) => wit::ByteRange::Suffix(n),
+                }),
+                if_none_match: options.if_none_match.clone(),
+                if_modified_since: options.if_modified_since.map(time_to_wit),
+            };
+            let outcome = guest.get(*store, key, &options).await.map_err(error_from_wit)?;
+            Ok(match outcome {
+                wit::GetResult::Found(reader) => {
+                    let attributes = attributes_from_wit(guest.reader_attributes(reader).await);
+                    let range = guest
+                        .reader_range(reader)
+                        .await
+                        .map(|r| edgefs::s3::actions::ContentRange {
+                            first: r.first,
+                            last: r.last,
+                            total: r.total,
+                        });
+                    let length = range.map_or(attributes.size, |r| r.last - r.first + 1);
+                    let sink = MemoryOutputPipe::new(length as usize + 1);
+                    let written = guest.write_to(reader, Box::new(sink.clone())).await;
+                    guest.drop_resource(reader).await;
+                    let written = written.map_err(error_from_wit)?;
+                    assert_eq!(written, length, "write-to wrote what the reader announced");
+                    GetOutcome::Found(Object {
+                        attributes,
+                        range,
+                        body: edgefs::Body::from_bytes(sink.contents()),
+                    })
+                }
+                wit::GetResult::NotModified(attributes) => GetOutcome::NotModified(attributes_from_wit(attributes)),
+                wit::GetResult::RangeNotSatisfiable(size) => GetOutcome::RangeNotSatisfiable { size },
+                wit::GetResult::NotFound => GetOutcome::NotFound,
+            })
+        })
+    }
+
+    fn upload<'a>(
+        &'a self,
+        key: &'a str,
+        body: edgefs::Body,
+        options: &'a edgefs::storage::UploadOptions,
+    ) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let (guest, store) = &mut *self.guest.lock().await;
+            let options = wit::UploadOptions {
+                content_type: options.content_type.clone(),
+                metadata: options.metadata.clone().into_iter().collect(),
+            };
+            let reader = BodyReader {
+                stream: body.into_stream(),
+                chunk: Bytes::new(),
+            };
+            let body: DynInputStream = Box::new(AsyncReadStream::new(reader));
+            guest.upload(*store, key, body, &options).await.map_err(error_from_wit)
+        })
+    }
+
+    fn copy<'a>(&'a self, from: &'a str, to: &'a str) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let (guest, store) = &mut *self.guest.lock().await;
+            guest.copy(*store, from, to).await.map_err(error_from_wit)
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let (guest, store) = &mut *self.guest.lock().await;
+            guest.delete(*store, key).await.map_err(error_from_wit)
+        })
+    }
+
+    fn delete_prefix<'a>(&'a self, prefix: &'a str) -> StorageFuture<'a, u64> {
+        Box::pin(async move {
+            let (guest, store) = &mut *self.guest.lock().await;
+            guest.delete_prefix(*store, prefix).await.map_err(error_from_wit)
+        })
+    }
+
+    fn list<'a>(
+        &'a self,
+        prefix: &'a str,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> StorageFuture<'a, edgefs::storage::ListPage> {
+        Box::pin(async move {
+            let (guest, store) = &mut *self.guest.lock().await;
+            let page_size = u32::try_from(limit).unwrap_or(u32::MAX);
+            let page = guest
+                .list(*store, prefix, cursor, page_size)
+                .await
+                .map_err(error_from_wit)?;
+            Ok(edgefs::storage::ListPage {
+                items: page
+                    .items
+                    .into_iter()
+                    .map(|item| edgefs::storage::ListItem {
+                        key: item.key,
+                        size: item.size,
+                        etag: item.etag,
+                        modified: item.modified.map(time_from_wit),
+                    })
+                    .collect(),
+                next_cursor: page.next_cursor,
+            })
+        })
+    }
+}
+
 // ------------------------------------------------------------------ the runner
 
 type Case = fn(Ctx) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
@@ -1029,7 +1239,12 @@ fn main() -> ExitCode {
         }
     }
     cases.retain(|(name, _, _)| runner.wants(name));
-    if cases.is_empty() {
+    let conformance_wanted = ["s3", "memory"].iter().any(|backend| {
+        edgefs::storage::conformance::names()
+            .iter()
+            .any(|check| runner.wants(&format!("{backend}/conformance/{check}")))
+    });
+    if cases.is_empty() && !conformance_wanted {
         return runner.finish();
     }
     let path = match component_path() {
@@ -1063,6 +1278,35 @@ fn main() -> ExitCode {
                 prefix: format!("component/{case_name}/"),
             };
             runner.run(&name, case(ctx)).await;
+        }
+        // The library's storage conformance suite, through the component, on both stores.
+        for backend in ["s3", "memory"] {
+            let names: Vec<String> = edgefs::storage::conformance::names()
+                .into_iter()
+                .map(|check| format!("{backend}/conformance/{check}"))
+                .collect();
+            if !names.iter().any(|name| runner.wants(name)) {
+                continue;
+            }
+            let ctx = Ctx {
+                fixture: fixture.clone(),
+                s3: (backend == "s3").then(|| s3.clone()),
+                prefix: String::new(),
+            };
+            let storage = ComponentStorage {
+                guest: futures::lock::Mutex::new(ctx.open().await),
+            };
+            let outcomes = edgefs::storage::conformance::run(&storage, "component/conformance/", None).await;
+            for outcome in outcomes {
+                let result = outcome.result;
+                runner
+                    .run(&format!("{backend}/conformance/{}", outcome.name), async move {
+                        if let Err(message) = result {
+                            panic!("{message}");
+                        }
+                    })
+                    .await;
+            }
         }
         drop(server);
         runner.finish()
