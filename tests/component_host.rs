@@ -1,7 +1,8 @@
 //! The WebAssembly component in a real component host: the `edgefs:storage` world
 //! (wit/), built for wasm32-wasip2, loaded into wasmtime with WASI 0.2 and wasmtime's
 //! own `wasi:http` client, and driven through its exports — against SeaweedFS on
-//! 127.0.0.1 and against the in-memory store, the same sequence on both.
+//! 127.0.0.1 and against the in-memory store, the same sequence on both, then the
+//! library's storage conformance suite through the component on both.
 //!
 //! The component is built first (`cargo build --release --target wasm32-wasip2
 //! --no-default-features --features component`, a no-op when it is current), or
