@@ -807,8 +807,9 @@ struct BucketCase {
 fn bucket_case() -> impl Strategy<Value = BucketCase> {
     let endpoint = prop::sample::select(
         &[
-            // Default ports (`:443`, `:80`) are left to `bucket_signs_the_host_clients_send`.
             "https://s3.us-east-1.amazonaws.com",
+            "https://s3.example.com:443",
+            "http://localhost:80",
             "http://127.0.0.1:9000",
             "http://localhost:8333",
             "https://abc123.r2.cloudflarestorage.com",
@@ -1193,18 +1194,16 @@ fn tab_handling_is_botocore_like() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Found by this test: an endpoint with its scheme's default port
+// An endpoint with its scheme's default port
 // ---------------------------------------------------------------------------------------
 
-/// KNOWN FAILURE (edgefs bug, not fixed here: src/ is off limits for this test's author).
-///
-/// With an endpoint that spells out its scheme's default port
-/// (`https://s3.example.com:443`, `http://localhost:80`), `Bucket::sign` signs
-/// `host:s3.example.com:443`, but HTTP clients send `Host: s3.example.com`: hyper-util's
-/// legacy client drops the default port when it sets `Host`, and so does `fetch`
-/// (URL parsing normalizes it away). aws-sigv4, deriving the host from the URI as the
-/// server sees it, signs `host:s3.example.com`. The server answers
-/// `SignatureDoesNotMatch`. Presigned URLs have the same problem.
+/// Found by this test (fixed in 58e2518): with an endpoint that spells out its scheme's
+/// default port (`https://s3.example.com:443`, `http://localhost:80`), `Bucket::sign`
+/// signed `host:s3.example.com:443`, but HTTP clients send `Host: s3.example.com`
+/// (hyper-util's legacy client drops the default port when it sets `Host`, and so does
+/// `fetch`: URL parsing normalizes it away). aws-sigv4, deriving the host from the URI
+/// as the server sees it, signs `host:s3.example.com`; the server answered
+/// `SignatureDoesNotMatch`. Presigned URLs had the same problem.
 #[test]
 fn bucket_signs_the_host_clients_send() {
     let mut failures = Vec::new();
