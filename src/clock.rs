@@ -45,7 +45,22 @@ pub fn civil(time: SystemTime) -> (i64, u32, u32, u32, u32, u32) {
 /// SigV4's basic ISO 8601 format: `20150830T123600Z`.
 pub fn amz_date(time: SystemTime) -> String {
     let (y, mo, d, h, mi, s) = civil(time);
-    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+    let mut out = [0u8; 16];
+    let y = y.clamp(0, 9999) as u32;
+    let digits = [y / 100, y % 100, mo, d, 99, h, mi, s];
+    let mut at = 0;
+    for (i, n) in digits.iter().enumerate() {
+        if i == 4 {
+            out[at] = b'T';
+            at += 1;
+            continue;
+        }
+        out[at] = b'0' + (n / 10) as u8;
+        out[at + 1] = b'0' + (n % 10) as u8;
+        at += 2;
+    }
+    out[15] = b'Z';
+    String::from_utf8(out.to_vec()).expect("ASCII")
 }
 
 /// Extended ISO 8601 in UTC with milliseconds, as S3 writes it: `2015-08-30T12:36:00.000Z`.

@@ -34,6 +34,11 @@ pub fn canonical_uri(path: &str, normalize: bool, double_encode: bool, out: &mut
     };
     if double_encode {
         encode(&path, URI_PATH, out);
+    } else if path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'))
+    {
+        out.push_str(&path);
     } else {
         let octets: Cow<[u8]> = percent_decode_str(&path).into();
         encode_bytes(&octets, URI_PATH, out);
@@ -101,18 +106,23 @@ pub fn write_query(pairs: &mut [(String, String)], out: &mut String) {
 /// A header value as SigV4 signs it: trimmed, with every run of whitespace inside
 /// collapsed to one space.
 pub fn push_header_value(value: &str, out: &mut String) {
-    let mut pending_space = false;
-    let mut started = false;
-    for ch in value.chars() {
-        if ch.is_ascii_whitespace() {
-            pending_space = started;
-        } else {
-            if pending_space {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    let mut first = true;
+    while i < bytes.len() {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if start < i {
+            if !first {
                 out.push(' ');
-                pending_space = false;
             }
-            out.push(ch);
-            started = true;
+            out.push_str(&value[start..i]);
+            first = false;
         }
     }
 }

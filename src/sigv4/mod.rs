@@ -252,10 +252,18 @@ impl Signer {
 
         let scope = self.scope(&amz_date);
         let (string_to_sign, signature) = self.signature(&canonical_request, &amz_date, &scope);
-        let authorization = format!(
-            "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-            self.credentials.access_key_id
+        let mut authorization = String::with_capacity(
+            96 + self.credentials.access_key_id.len() + scope.len() + signed_headers.len() + signature.len(),
         );
+        authorization.push_str(ALGORITHM);
+        authorization.push_str(" Credential=");
+        authorization.push_str(&self.credentials.access_key_id);
+        authorization.push('/');
+        authorization.push_str(&scope);
+        authorization.push_str(", SignedHeaders=");
+        authorization.push_str(&signed_headers);
+        authorization.push_str(", Signature=");
+        authorization.push_str(&signature);
         added.push(("authorization", authorization));
         if let Some(token) = token {
             if !self.sign_session_token {
@@ -341,7 +349,14 @@ impl Signer {
 
     fn scope(&self, amz_date: &str) -> String {
         let date = amz_date.get(..8).unwrap_or(amz_date);
-        format!("{date}/{}/{}/aws4_request", self.region, self.service)
+        let mut out = String::with_capacity(date.len() + self.region.len() + self.service.len() + 16);
+        out.push_str(date);
+        out.push('/');
+        out.push_str(&self.region);
+        out.push('/');
+        out.push_str(&self.service);
+        out.push_str("/aws4_request");
+        out
     }
 
     fn signature(&self, canonical_request: &str, amz_date: &str, scope: &str) -> (String, String) {
@@ -352,13 +367,17 @@ impl Signer {
         string_to_sign.push('\n');
         string_to_sign.push_str(scope);
         string_to_sign.push('\n');
-        string_to_sign.push_str(&hex::encode(Sha256::digest(canonical_request.as_bytes())));
+        let mut hex_buf = [0u8; 64];
+        hex::encode_to_slice(Sha256::digest(canonical_request.as_bytes()), &mut hex_buf).expect("64 bytes");
+        string_to_sign.push_str(std::str::from_utf8(&hex_buf).expect("hex"));
         let date = amz_date.get(..8).unwrap_or(amz_date);
         let mut mac = self
             .keys
             .keyed_mac(&self.credentials.secret_access_key, date, &self.region, &self.service);
         mac.update(string_to_sign.as_bytes());
-        let signature = hex::encode(mac.finalize().into_bytes());
+        let mut hex_buf = [0u8; 64];
+        hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex_buf).expect("64 bytes");
+        let signature = std::str::from_utf8(&hex_buf).expect("hex").to_owned();
         (string_to_sign, signature)
     }
 }
@@ -374,7 +393,11 @@ fn header<'a>(request: &SignableRequest<'a>, name: &str) -> Option<&'a str> {
 fn payload_hash(payload: Payload<'_>) -> String {
     match payload {
         Payload::Bytes([]) => EMPTY_PAYLOAD_SHA256.to_owned(),
-        Payload::Bytes(bytes) => hex::encode(Sha256::digest(bytes)),
+        Payload::Bytes(bytes) => {
+            let mut hex_buf = [0u8; 64];
+            hex::encode_to_slice(Sha256::digest(bytes), &mut hex_buf).expect("64 bytes");
+            std::str::from_utf8(&hex_buf).expect("hex").to_owned()
+        }
         Payload::Precomputed(hash) => hash.to_owned(),
         Payload::Unsigned => UNSIGNED_PAYLOAD.to_owned(),
     }
@@ -383,11 +406,19 @@ fn payload_hash(payload: Payload<'_>) -> String {
 /// Returns (`name:value\n` lines, `name;name…`): names lower-cased and sorted, values
 /// trimmed and collapsed, repeated headers joined with commas in request order.
 fn canonical_headers(headers: &[(&str, &str)], extra: &[(&str, &str)]) -> (String, String) {
-    let mut entries: Vec<(String, &str)> = headers
+    let mut entries: Vec<(std::borrow::Cow<'_, str>, &str)> = headers
         .iter()
         .chain(extra.iter())
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), *value))
-        .filter(|(name, _)| !UNSIGNED_HEADERS.contains(&name.as_str()))
+        .map(|(name, value)| {
+            let name = name.trim();
+            let name: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                name.to_ascii_lowercase().into()
+            } else {
+                name.into()
+            };
+            (name, *value)
+        })
+        .filter(|(name, _)| !UNSIGNED_HEADERS.contains(&name.as_ref()))
         .collect();
     // A stable sort keeps repeated headers in request order.
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -395,7 +426,7 @@ fn canonical_headers(headers: &[(&str, &str)], extra: &[(&str, &str)]) -> (Strin
     let mut names = String::with_capacity(entries.len() * 16);
     let mut previous: Option<&str> = None;
     for (name, value) in &entries {
-        if previous == Some(name.as_str()) {
+        if previous == Some(name.as_ref()) {
             lines.pop(); // the newline: the value continues this header's line
             lines.push(',');
         } else {
@@ -408,7 +439,7 @@ fn canonical_headers(headers: &[(&str, &str)], extra: &[(&str, &str)]) -> (Strin
         }
         canonical::push_header_value(value, &mut lines);
         lines.push('\n');
-        previous = Some(name.as_str());
+        previous = Some(name.as_ref());
     }
     (lines, names)
 }
