@@ -1,7 +1,8 @@
 //! Cryptographically secure random bytes, on every platform edgefs runs on: the
 //! runtime's `crypto.getRandomValues` in Workers and browsers, the operating system
-//! natively. On WASI, std's hash keys (seeded from `wasi:random`) key a SipHash PRF
-//! over a counter: the `getrandom` crate's wasip2 bindings crash the component linker.
+//! natively, `wasi:random` in the component. Without the `wasi` crate, std's hash keys
+//! (seeded from `wasi:random`) key a SipHash PRF over a counter: the `getrandom` crate's
+//! wasip2 bindings crash the component linker.
 
 /// Fills `bytes` with random data.
 pub fn fill(bytes: &mut [u8]) {
@@ -32,7 +33,16 @@ pub fn fill(bytes: &mut [u8]) {
     {
         getrandom::fill(bytes).expect("the operating system's random source is available");
     }
-    #[cfg(all(target_arch = "wasm32", not(target_os = "unknown")))]
+    #[cfg(all(target_os = "wasi", feature = "wasi-http"))]
+    {
+        let random = wasi::random::random::get_random_bytes(bytes.len() as u64);
+        bytes.copy_from_slice(&random[..bytes.len()]);
+    }
+    #[cfg(all(
+        target_arch = "wasm32",
+        not(target_os = "unknown"),
+        not(all(target_os = "wasi", feature = "wasi-http"))
+    ))]
     {
         use std::hash::{BuildHasher, Hasher};
         use std::sync::atomic::{AtomicU64, Ordering};
