@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod clock;
+pub mod collections;
 pub mod error;
 pub mod files;
 pub mod random;
