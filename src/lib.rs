@@ -16,6 +16,7 @@ pub mod collections;
 pub mod error;
 pub mod files;
 pub mod random;
+pub mod records;
 pub mod rules;
 pub mod s3;
 pub mod secret;

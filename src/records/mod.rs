@@ -1,0 +1,159 @@
+//! Records: PocketBase's record JSON kept as one object per record in the active
+//! storage backend (the Worker keeps no state of its own), read by id with one request.
+//!
+//! Records live at `.edgefs/records/{collectionId}/{recordId}.json`, apart from the files
+//! at `{collectionId}/{recordId}/{filename}` (PocketBase's layout), so that listing a
+//! collection's records does not walk its files.
+
+mod query;
+mod validate;
+
+pub use query::{ListQuery, ListResult, Sort};
+pub use validate::{normalize, FieldError};
+
+use crate::collections::Collection;
+use crate::error::Error;
+use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
+use crate::transport::{Body, BoxFuture, MaybeSendSync};
+use serde_json::{Map, Value};
+
+/// A record: `id`, `collectionId`, `collectionName`, `created`, `updated` and the fields.
+pub type Record = Map<String, Value>;
+
+/// Where records are kept.
+pub trait RecordStore: MaybeSendSync {
+    fn get<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>>;
+    fn put<'a>(&'a self, collection: &'a Collection, record: &'a Record) -> BoxFuture<'a, Result<(), Error>>;
+    fn delete<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+    /// Every record of a collection (filtering, sorting and paging happen above).
+    fn all<'a>(&'a self, collection: &'a Collection) -> BoxFuture<'a, Result<Vec<Record>, Error>>;
+}
+
+/// The default store: records as JSON objects in a [`Storage`] backend.
+pub struct StorageRecords<S> {
+    storage: S,
+}
+
+impl<S> StorageRecords<S> {
+    pub fn new(storage: S) -> Self {
+        StorageRecords { storage }
+    }
+}
+
+/// The key of a record's JSON.
+pub fn record_key(collection_id: &str, record_id: &str) -> String {
+    format!(".edgefs/records/{collection_id}/{record_id}.json")
+}
+
+/// A new record id: 15 characters of `[a-z0-9]`, as PocketBase makes them.
+pub fn new_id() -> String {
+    crate::random::string(15, crate::random::LOWERCASE_ALPHANUMERIC)
+}
+
+/// True for a string that can be a record id (and so a storage key segment).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+async fn read_json(storage: &dyn Storage, key: &str) -> Result<Option<Record>, Error> {
+    let object = match storage.get(key, &GetOptions::default()).await? {
+        GetOutcome::Found(object) => object,
+        _ => return Ok(None),
+    };
+    let bytes = object.body.collect(16 * 1024 * 1024).await?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(record)) => Ok(Some(record)),
+        _ => Err(Error::InvalidResponse(format!(
+            "the record at {key:?} is not a JSON object"
+        ))),
+    }
+}
+
+impl<S: AsRef<dyn Storage> + MaybeSendSync> RecordStore for StorageRecords<S> {
+    fn get<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>> {
+        Box::pin(async move {
+            if !valid_id(id) {
+                return Ok(None);
+            }
+            read_json(self.storage.as_ref(), &record_key(&collection.id, id)).await
+        })
+    }
+
+    fn put<'a>(&'a self, collection: &'a Collection, record: &'a Record) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let id = record.get("id").and_then(Value::as_str).unwrap_or_default();
+            if !valid_id(id) {
+                return Err(Error::InvalidInput(format!("invalid record id {id:?}")));
+            }
+            let json = Value::Object(record.clone()).to_string();
+            let options = UploadOptions::default().content_type("application/json");
+            self.storage
+                .as_ref()
+                .upload(&record_key(&collection.id, id), Body::from(json), &options)
+                .await
+        })
+    }
+
+    fn delete<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            if !valid_id(id) {
+                return Ok(());
+            }
+            self.storage.as_ref().delete(&record_key(&collection.id, id)).await
+        })
+    }
+
+    fn all<'a>(&'a self, collection: &'a Collection) -> BoxFuture<'a, Result<Vec<Record>, Error>> {
+        Box::pin(async move {
+            let storage = self.storage.as_ref();
+            let prefix = format!(".edgefs/records/{}/", collection.id);
+            let mut records = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let page = storage.list(&prefix, cursor.as_deref(), 1000).await?;
+                for item in &page.items {
+                    if let Some(record) = read_json(storage, &item.key).await? {
+                        records.push(record);
+                    }
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => return Ok(records),
+                }
+            }
+        })
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::collections::Collections;
+    use crate::storage::Memory;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    #[test]
+    fn records_round_trip_through_storage() {
+        let collections = Collections::defaults();
+        let posts = collections.get("posts").unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(Memory::new());
+        let store = StorageRecords::new(storage.clone());
+        futures::executor::block_on(async {
+            let id = new_id();
+            assert_eq!(id.len(), 15);
+            let record = crate::collections::object(json!({"id": id, "title": "hello", "collectionId": posts.id}));
+            store.put(posts, &record).await.unwrap();
+            assert_eq!(store.get(posts, &id).await.unwrap(), Some(record.clone()));
+            assert!(storage.attributes(&record_key(&posts.id, &id)).await.unwrap().is_some());
+            assert_eq!(store.all(posts).await.unwrap().len(), 1);
+            assert_eq!(
+                store.get(posts, "../../etc").await.unwrap(),
+                None,
+                "ids never become paths"
+            );
+            store.delete(posts, &id).await.unwrap();
+            assert_eq!(store.get(posts, &id).await.unwrap(), None);
+        });
+    }
+}

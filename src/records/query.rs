@@ -1,0 +1,219 @@
+//! PocketBase's list parameters: `page`, `perPage` (30 by default, at most 1000),
+//! `sort` (`-created,title`), `filter` (the rules language) and `skipTotal`.
+
+use super::Record;
+use crate::rules::{Context, Rule};
+use serde::Serialize;
+use serde_json::Value;
+use std::cmp::Ordering;
+
+pub const DEFAULT_PER_PAGE: usize = 30;
+pub const MAX_PER_PAGE: usize = 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub field: String,
+    pub descending: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    pub page: usize,
+    pub per_page: usize,
+    pub sort: Vec<Sort>,
+    pub filter: Rule,
+    pub skip_total: bool,
+}
+
+/// A page, in PocketBase's shape; with `skipTotal` the totals are -1.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResult {
+    pub page: usize,
+    pub per_page: usize,
+    pub total_items: i64,
+    pub total_pages: i64,
+    pub items: Vec<Record>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        ListQuery {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+            sort: Vec::new(),
+            filter: Rule::parse("").expect("empty rule"),
+            skip_total: false,
+        }
+    }
+}
+
+impl ListQuery {
+    /// Reads the query parameters; a filter or sort that does not parse is an error
+    /// (PocketBase answers it with a 400).
+    pub fn from_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<ListQuery, String> {
+        let mut query = ListQuery::default();
+        for (name, value) in params {
+            match name {
+                "page" => query.page = value.trim().parse::<usize>().unwrap_or(1).max(1),
+                "perPage" => {
+                    query.per_page = match value.trim().parse::<usize>() {
+                        Ok(0) | Err(_) => DEFAULT_PER_PAGE,
+                        Ok(n) => n.min(MAX_PER_PAGE),
+                    }
+                }
+                "skipTotal" => query.skip_total = matches!(value.trim(), "1" | "true" | "t" | "TRUE" | "True"),
+                "filter" => query.filter = Rule::parse(value).map_err(|e| format!("invalid filter: {e}"))?,
+                "sort" => query.sort = parse_sort(value)?,
+                _ => {}
+            }
+        }
+        Ok(query)
+    }
+
+    /// Filters (with the caller's `context` for `@request.*`), sorts and pages.
+    /// `allowed` is the collection's list rule, already decided per record.
+    pub fn apply(&self, records: Vec<Record>, context: &Context<'_>, allowed: impl Fn(&Record) -> bool) -> ListResult {
+        let mut matching: Vec<Record> = records
+            .into_iter()
+            .filter(|record| {
+                allowed(record)
+                    && self.filter.allows(&Context {
+                        record: Some(record),
+                        ..*context
+                    })
+            })
+            .collect();
+        let sort = if self.sort.is_empty() {
+            vec![
+                Sort {
+                    field: "created".into(),
+                    descending: false,
+                },
+                Sort {
+                    field: "id".into(),
+                    descending: false,
+                },
+            ]
+        } else {
+            self.sort.clone()
+        };
+        matching.sort_by(|a, b| {
+            for key in &sort {
+                let ordering = compare(a.get(&key.field), b.get(&key.field));
+                let ordering = if key.descending { ordering.reverse() } else { ordering };
+                if ordering != Ordering::Equal {
+                    return ordering;
+                }
+            }
+            Ordering::Equal
+        });
+        let total = matching.len();
+        let start = (self.page - 1).saturating_mul(self.per_page).min(total);
+        let items: Vec<Record> = matching.into_iter().skip(start).take(self.per_page).collect();
+        let (total_items, total_pages) = if self.skip_total {
+            (-1, -1)
+        } else {
+            (total as i64, total.div_ceil(self.per_page) as i64)
+        };
+        ListResult {
+            page: self.page,
+            per_page: self.per_page,
+            total_items,
+            total_pages,
+            items,
+        }
+    }
+}
+
+fn parse_sort(value: &str) -> Result<Vec<Sort>, String> {
+    let mut sort = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (descending, field) = match part.strip_prefix('-') {
+            Some(field) => (true, field),
+            None => (false, part.strip_prefix('+').unwrap_or(part)),
+        };
+        if field.is_empty() || !field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!("invalid sort field {field:?}"));
+        }
+        sort.push(Sort {
+            field: field.to_owned(),
+            descending,
+        });
+    }
+    Ok(sort)
+}
+
+/// Missing and null first, then booleans, numbers, text; lists and objects by their JSON.
+fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    fn rank(value: Option<&Value>) -> u8 {
+        match value {
+            None | Some(Value::Null) => 0,
+            Some(Value::Bool(_)) => 1,
+            Some(Value::Number(_)) => 2,
+            Some(Value::String(_)) => 3,
+            _ => 4,
+        }
+    }
+    match (a, b) {
+        (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
+        (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
+        (Some(x), Some(y)) if rank(a) == 4 && rank(b) == 4 => x.to_string().cmp(&y.to_string()),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn records() -> Vec<Record> {
+        (1..=7)
+            .map(|i| {
+                crate::collections::object(json!({
+                    "id": format!("id{i}"), "title": format!("post {}", 8 - i), "n": i % 3, "owner": if i % 2 == 0 { "u1" } else { "u2" },
+                    "created": format!("2024-01-0{i} 00:00:00.000Z"),
+                }))
+            })
+            .collect()
+    }
+
+    fn ids(result: &ListResult) -> Vec<&str> {
+        result.items.iter().map(|r| r["id"].as_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn pages_sorts_and_filters() {
+        let query = ListQuery::from_params([("perPage", "3"), ("page", "2")]).unwrap();
+        let result = query.apply(records(), &Context::default(), |_| true);
+        assert_eq!(ids(&result), ["id4", "id5", "id6"]);
+        assert_eq!((result.total_items, result.total_pages), (7, 3));
+
+        let query = ListQuery::from_params([("sort", "-n,title")]).unwrap();
+        assert_eq!(
+            ids(&query.apply(records(), &Context::default(), |_| true)),
+            ["id5", "id2", "id7", "id4", "id1", "id6", "id3"]
+        );
+
+        let query = ListQuery::from_params([("filter", "n >= 1 && title ~ 'post'"), ("skipTotal", "1")]).unwrap();
+        let result = query.apply(records(), &Context::default(), |r| r["owner"] == "u1");
+        assert_eq!(ids(&result), ["id2", "id4"], "the list rule and the filter both apply");
+        assert_eq!((result.total_items, result.total_pages), (-1, -1));
+    }
+
+    #[test]
+    fn parameters_like_pocketbase() {
+        let query = ListQuery::from_params([("perPage", "5000"), ("page", "0")]).unwrap();
+        assert_eq!((query.page, query.per_page), (1, MAX_PER_PAGE));
+        assert!(ListQuery::from_params([("filter", "title =")]).is_err());
+        assert!(ListQuery::from_params([("sort", "-nope;drop")]).is_err());
+        let result = ListQuery::default().apply(Vec::new(), &Context::default(), |_| true);
+        assert_eq!((result.total_items, result.total_pages), (0, 0));
+    }
+}
