@@ -4,7 +4,11 @@
 #
 #   bash scripts/lib-worker.sh build     # what wrangler.toml's [build] command runs
 #   bash scripts/lib-worker.sh size      # the wasm's size, raw and gzip
+#   bash scripts/lib-worker.sh build-tests  # the test build (feature `workerd-tests`:
+#                                        # the storage conformance route) into
+#                                        # target/workerd-tests/, never into build/
 #   source scripts/lib-worker.sh         # then: edgefs_build_worker
+#                                        # (or edgefs_build_test_worker)
 #
 # worker-build downloads wasm-bindgen, wasm-opt and esbuild from GitHub unless told
 # where they are (TOOLCHAIN.md), so this points it at the pinned ones: the wasm-bindgen
@@ -29,8 +33,23 @@ edgefs_build_worker() {
   ) 9>"$target/edgefs-worker.lock"
 }
 
+# The test build: the same Worker with the `workerd-tests` feature, unoptimized, into
+# target/workerd-tests/ (index.js + index_bg.wasm) so build/ only ever holds the
+# shipped Worker.
+edgefs_build_test_worker() {
+  local target
+  target=$(edgefs_target_dir)
+  mkdir -p "$target" || return 1
+  (
+    flock -w 1800 9 || edgefs_die "another Worker build holds $target/edgefs-worker.lock"
+    EDGEFS_WORKER_PROFILE=dev EDGEFS_WORKER_OUT=target/workerd-tests \
+      EDGEFS_WORKER_FEATURES=workerd-tests _edgefs_build_worker_locked
+  ) 9>"$target/edgefs-worker.lock"
+}
+
 _edgefs_build_worker_locked() {
-  local root=$EDGEFS_ROOT want have
+  local root=$EDGEFS_ROOT want have out=${EDGEFS_WORKER_OUT:-build} extra=()
+  [ -n "${EDGEFS_WORKER_FEATURES:-}" ] && extra=(--features "$EDGEFS_WORKER_FEATURES")
   want=$(edgefs_lock_version wasm-bindgen)
   [ -n "$want" ] || edgefs_die "no wasm-bindgen in Cargo.lock"
   have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
@@ -44,12 +63,13 @@ _edgefs_build_worker_locked() {
 
   local mode=--release
   [ "${EDGEFS_WORKER_PROFILE:-release}" = dev ] && mode=--dev
-  edgefs_say "worker: worker-build $mode (wasm-bindgen $want, npm wasm-opt and esbuild)"
+  edgefs_say "worker: worker-build $mode -> $out/ ${extra[*]} (wasm-bindgen $want, npm wasm-opt and esbuild)"
   (cd "$root" &&
     WASM_BINDGEN_BIN=$(command -v wasm-bindgen) WASM_OPT_BIN=$wasm_opt ESBUILD_BIN=$esbuild \
-      worker-build "$mode") || return 1
-  [ -f "$root/build/index.js" ] && [ -f "$root/build/index_bg.wasm" ] ||
-    edgefs_die "worker-build wrote no build/index.js and build/index_bg.wasm"
+      worker-build "$mode" --out-dir "$out" . "${extra[@]}") || return 1
+  [ -f "$root/$out/index.js" ] && [ -f "$root/$out/index_bg.wasm" ] ||
+    edgefs_die "worker-build wrote no $out/index.js and $out/index_bg.wasm"
+  [ "$out" = build ] || return 0
   edgefs_worker_size
 }
 
@@ -66,7 +86,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   case ${1:-build} in
     build) edgefs_build_worker ;;
+    build-tests) edgefs_build_test_worker ;;
     size) edgefs_worker_size ;;
-    *) edgefs_die "usage: $0 [build|size]" ;;
+    *) edgefs_die "usage: $0 [build|build-tests|size]" ;;
   esac
 fi

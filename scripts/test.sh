@@ -14,8 +14,13 @@
 #                   host tests in wasmtime, tests/component_host.rs), tests/no_tokio.rs
 #   browser         scripts/browser-test.sh, when it exists (wasm-pack test --chrome)
 #   worker build    scripts/lib-worker.sh build (prints the wasm size)
+#   worker test build  scripts/lib-worker.sh build-tests: the Worker with the
+#                   `workerd-tests` feature (the storage conformance route) into
+#                   target/workerd-tests/
 #   worker          node --test tests/worker/*.test.mjs: the built Worker under
-#                   Miniflare, and a smoke test of `scripts/dev.sh` (wrangler dev)
+#                   Miniflare, the storage conformance suite on KV and R2 inside
+#                   workerd (storage.test.mjs, on the test build), and a smoke test
+#                   of `scripts/dev.sh` (wrangler dev)
 #
 # Counting: libtest's `test result: ok. N passed; M failed; …` lines, plain
 # `N passed, M failed` lines ending a line (harness = false test binaries), and the
@@ -104,6 +109,9 @@ run_suite "cargo test" 2700 cargo test --no-fail-fast
 if [ -f scripts/browser-test.sh ]; then
   run_suite browser 1800 bash scripts/browser-test.sh
 fi
+
+# Without the test build, storage.test.mjs fails with a test that says so.
+run_suite "worker test build" 1800 bash scripts/lib-worker.sh build-tests
 
 if run_suite "worker build" 1800 bash scripts/lib-worker.sh build; then
   run_suite worker 900 node --test --test-reporter=tap --test-concurrency=1 'tests/worker/*.test.mjs'

@@ -82,6 +82,11 @@ pub fn worker_init_state() -> JsValue {
 #[cfg_attr(not(test), wasm_bindgen)]
 #[allow(dead_code)]
 pub async fn fetch(request: web_sys::Request, _env: JsValue, _ctx: JsValue) -> Result<web_sys::Response, JsValue> {
+    // The test build only (`--features workerd-tests`): the storage conformance route.
+    #[cfg(feature = "workerd-tests")]
+    if let Some(response) = crate::storage::workerd_tests::handle(&request, &_env).await {
+        return response;
+    }
     let response = match to_http_request(&request) {
         Ok(request) => crate::api::handle(request).await,
         Err(message) => crate::api::error(StatusCode::BAD_REQUEST, &message),
