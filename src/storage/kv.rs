@@ -39,10 +39,6 @@ pub struct Kv {
     namespace: JsValue,
 }
 
-// A Worker is single-threaded; the binding is only ever used on its own thread.
-unsafe impl Send for Kv {}
-unsafe impl Sync for Kv {}
-
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Meta<'a> {

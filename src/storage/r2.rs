@@ -27,10 +27,6 @@ pub struct R2 {
     bucket: JsValue,
 }
 
-// A Worker is single-threaded; the binding is only ever used on its own thread.
-unsafe impl Send for R2 {}
-unsafe impl Sync for R2 {}
-
 impl R2 {
     /// Wraps a bucket binding (`env.BUCKET`).
     pub fn new(bucket: JsValue) -> Self {
