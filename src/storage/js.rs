@@ -204,11 +204,15 @@ export function slice_stream(stream, start, length) {
 
 // Bytes (a Uint8Array, measured and hashed by the caller) are put as they are; a
 // stream is collected here, failing with a RangeError past KV's 25 MiB before the put
-// starts, and hashed (MD5) here. `meta` is the JSON of the metadata without size/etag.
-export async function kv_put(namespace, key, value, meta) {
+// starts, checked against its declared `length` when there is one, and hashed (MD5)
+// here. `meta` is the JSON of the metadata without size/etag.
+export async function kv_put(namespace, key, value, length, meta) {
   const metadata = JSON.parse(meta);
   if (value instanceof ReadableStream) {
     const bytes = await collect(value, KV_LIMIT);
+    if (length !== undefined && length !== null && bytes.byteLength !== length) {
+      throw new Error(`the body has ${bytes.byteLength} bytes, not the ${length} its length says`);
+    }
     metadata.size = bytes.byteLength;
     metadata.etag = `"${hex(await crypto.subtle.digest("MD5", bytes))}"`;
     value = bytes;
@@ -299,6 +303,7 @@ extern "C" {
         namespace: &JsValue,
         key: &str,
         value: &JsValue,
+        length: Option<f64>,
         meta: &str,
     ) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(catch)]

@@ -16,7 +16,8 @@
 //!   unknown length is collected in JavaScript (it must be anyway: KV's metadata,
 //!   with the ETag, is given with the `put`), counting as it goes; past 25 MiB the
 //!   upload fails before `put` is called, so nothing is half-written and the old
-//!   value stays.
+//!   value stays. A stream whose byte count differs from its declared length fails
+//!   the same way.
 //! * KV metadata holds at most 1024 bytes of JSON: user metadata that does not fit is
 //!   refused before anything is written.
 
@@ -156,6 +157,7 @@ impl Storage for Kv {
                     "kv: the content type and metadata take {longest} bytes of JSON, over KV's {KV_METADATA_LIMIT}-byte metadata limit"
                 )));
             }
+            let length = body.len();
             let value: JsValue = match body.into_bytes() {
                 Ok(bytes) => {
                     meta.size = Some(bytes.len() as u64);
@@ -174,7 +176,12 @@ impl Storage for Kv {
                 }
             };
             let meta = serde_json::to_string(&meta).unwrap_or_default();
-            js::call(NAME, "put", js::kv_put(&self.namespace, key, &value, &meta)).await?;
+            js::call(
+                NAME,
+                "put",
+                js::kv_put(&self.namespace, key, &value, length.map(|l| l as f64), &meta),
+            )
+            .await?;
             Ok(())
         })
     }

@@ -1,7 +1,8 @@
 //! The test route of the `workerd-tests` build: `GET /_test/conformance?backend=kv|r2`
 //! runs [`conformance::run`](super::conformance::run) inside workerd against the bound
 //! KV namespace or R2 bucket and answers the outcomes as JSON
-//! (`[{"name", "ok", "error"}]`). For `kv` it adds the size-limit checks.
+//! (`[{"name", "ok", "error"}]`). It adds checks only workerd can make (bodies that
+//! are the runtime's own streams, in and out) and, for `kv`, the size-limit checks.
 //!
 //! Only compiled with the `workerd-tests` feature (a separate test build of the
 //! Worker, `scripts/lib-worker.sh build-tests`): the shipped Worker has no such route.
@@ -51,6 +52,19 @@ pub(crate) async fn handle(request: &web_sys::Request, env: &JsValue) -> Option<
             .into_iter()
             .map(|o| (o.name.to_owned(), o.result))
             .collect();
+    if filter.is_none() && backend != "memory" {
+        let checks = [
+            "js_stream_upload_with_known_length",
+            "js_stream_upload_with_unknown_length",
+            "a_js_stream_shorter_than_its_length_fails",
+            "downloads_and_ranges_are_the_runtimes_streams",
+            "copy_of_a_large_object_keeps_bytes_and_metadata",
+        ];
+        for name in checks {
+            let result = workerd_check(storage.as_ref(), name, &format!("{prefix}workerd/{name}/")).await;
+            outcomes.push((name.to_owned(), result));
+        }
+    }
     if backend == "kv" && filter.is_none() {
         let kv = Kv::from_env(env, KV_BINDING)?;
         outcomes.push((
@@ -133,4 +147,122 @@ async fn kv_metadata_limit(kv: &Kv, prefix: &str) -> Result<(), String> {
         return Err("something was written".into());
     }
     Ok(())
+}
+
+fn pattern(size: usize) -> Vec<u8> {
+    (0..size).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+/// A runtime `ReadableStream` of `bytes` (made by a `Response`, as a request body is).
+fn js_stream(bytes: &[u8]) -> Result<web_sys::ReadableStream, String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    web_sys::Response::new_with_opt_js_u8_array_and_init(Some(&array), &web_sys::ResponseInit::new())
+        .map_err(|e| format!("new Response: {e:?}"))?
+        .body()
+        .ok_or_else(|| "a Response without a body".to_owned())
+}
+
+async fn read_all(body: Body) -> Result<Vec<u8>, String> {
+    body.collect(usize::MAX)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| format!("reading: {e}"))
+}
+
+async fn read_object(storage: &dyn Storage, key: &str, options: &GetOptions) -> Result<Object, String> {
+    match storage
+        .get(key, options)
+        .await
+        .map_err(|e| format!("get {key:?}: {e}"))?
+    {
+        GetOutcome::Found(object) => Ok(object),
+        other => Err(format!("get {key:?}: {other:?}")),
+    }
+}
+
+async fn workerd_check(storage: &dyn Storage, name: &str, prefix: &str) -> Result<(), String> {
+    let data = pattern(300_000);
+    let key = format!("{prefix}object.bin");
+    let options = UploadOptions::default()
+        .content_type("application/x-test")
+        .metadata("original", "object.bin");
+    match name {
+        "js_stream_upload_with_known_length" | "js_stream_upload_with_unknown_length" => {
+            let length = (name == "js_stream_upload_with_known_length").then_some(data.len() as u64);
+            let body = Body::from_js_stream(js_stream(&data)?, length);
+            storage
+                .upload(&key, body, &options)
+                .await
+                .map_err(|e| format!("upload: {e}"))?;
+            let object = read_object(storage, &key, &GetOptions::default()).await?;
+            if object.attributes.size != data.len() as u64 {
+                return Err(format!("size {}", object.attributes.size));
+            }
+            if object.attributes.content_type.as_deref() != Some("application/x-test") {
+                return Err(format!("content type {:?}", object.attributes.content_type));
+            }
+            if read_all(object.body).await? != data {
+                return Err("the bytes read back differ".into());
+            }
+            Ok(())
+        }
+        "a_js_stream_shorter_than_its_length_fails" => {
+            let body = Body::from_js_stream(js_stream(&data[..1000])?, Some(2000));
+            if storage.upload(&key, body, &options).await.is_ok() {
+                return Err("a 1000-byte stream said to have 2000 bytes was stored".into());
+            }
+            if storage.attributes(&key).await.map_err(|e| e.to_string())?.is_some() {
+                return Err("something was written".into());
+            }
+            Ok(())
+        }
+        "downloads_and_ranges_are_the_runtimes_streams" => {
+            storage
+                .upload(&key, Body::from(data.clone()), &options)
+                .await
+                .map_err(|e| format!("upload: {e}"))?;
+            let whole = read_object(storage, &key, &GetOptions::default()).await?;
+            if !whole.body.is_js_stream() {
+                return Err(format!("a download is {:?}, not the runtime's stream", whole.body));
+            }
+            if whole.body.len() != Some(data.len() as u64) {
+                return Err(format!("a download's length is {:?}", whole.body.len()));
+            }
+            drop(whole);
+            let ranged = GetOptions {
+                range: Some(crate::s3::actions::ByteRange::Inclusive(70_000, 200_000)),
+                ..Default::default()
+            };
+            let part = read_object(storage, &key, &ranged).await?;
+            if !part.body.is_js_stream() {
+                return Err(format!(
+                    "a ranged download is {:?}, not the runtime's stream",
+                    part.body
+                ));
+            }
+            if read_all(part.body).await? != data[70_000..=200_000] {
+                return Err("the range's bytes differ".into());
+            }
+            Ok(())
+        }
+        "copy_of_a_large_object_keeps_bytes_and_metadata" => {
+            storage
+                .upload(&key, Body::from(data.clone()), &options)
+                .await
+                .map_err(|e| format!("upload: {e}"))?;
+            let to = format!("{prefix}copy.bin");
+            storage.copy(&key, &to).await.map_err(|e| format!("copy: {e}"))?;
+            let copy = read_object(storage, &to, &GetOptions::default()).await?;
+            if copy.attributes.content_type.as_deref() != Some("application/x-test")
+                || copy.attributes.metadata.get("original").map(String::as_str) != Some("object.bin")
+            {
+                return Err(format!("the copy's attributes {:?}", copy.attributes));
+            }
+            if read_all(copy.body).await? != data {
+                return Err("the copy's bytes differ".into());
+            }
+            Ok(())
+        }
+        other => Err(format!("no check {other}")),
+    }
 }
