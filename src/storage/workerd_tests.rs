@@ -59,6 +59,7 @@ pub(crate) async fn handle(request: &web_sys::Request, env: &JsValue) -> Option<
             "a_js_stream_shorter_than_its_length_fails",
             "downloads_and_ranges_are_the_runtimes_streams",
             "copy_of_a_large_object_keeps_bytes_and_metadata",
+            "conditions_as_browsers_send_them",
         ];
         for name in checks {
             let result = workerd_check(storage.as_ref(), name, &format!("{prefix}workerd/{name}/")).await;
@@ -260,6 +261,53 @@ async fn workerd_check(storage: &dyn Storage, name: &str, prefix: &str) -> Resul
             }
             if read_all(copy.body).await? != data {
                 return Err("the copy's bytes differ".into());
+            }
+            Ok(())
+        }
+        "conditions_as_browsers_send_them" => {
+            storage
+                .upload(&key, Body::from("v1"), &options)
+                .await
+                .map_err(|e| format!("upload: {e}"))?;
+            let attributes = storage
+                .attributes(&key)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("missing after upload")?;
+            let etag = attributes.etag.clone().ok_or("no etag")?;
+            let modified = attributes.modified.ok_or("no modification time")?;
+            // Last-Modified as HTTP sends it, in whole seconds.
+            let second = std::time::UNIX_EPOCH + std::time::Duration::from_secs(crate::clock::unix_seconds(modified));
+            let cases = [
+                (Some(format!("\"other\", {etag}")), None, true),
+                (Some("*".to_owned()), None, true),
+                (Some(format!("W/{etag}")), None, true),
+                (Some("\"other\", \"another\"".to_owned()), None, false),
+                (None, Some(second), true),
+                (None, Some(second - std::time::Duration::from_secs(1)), false),
+                // If-None-Match wins over If-Modified-Since.
+                (Some("\"other\"".to_owned()), Some(second), false),
+            ];
+            for (if_none_match, if_modified_since, expect_not_modified) in cases {
+                let get = GetOptions {
+                    if_none_match: if_none_match.clone(),
+                    if_modified_since,
+                    ..Default::default()
+                };
+                let outcome = storage.get(&key, &get).await.map_err(|e| format!("get: {e}"))?;
+                let not_modified = match outcome {
+                    GetOutcome::NotModified(_) => true,
+                    GetOutcome::Found(object) => {
+                        read_all(object.body).await?;
+                        false
+                    }
+                    other => return Err(format!("{get:?}: {other:?}")),
+                };
+                if not_modified != expect_not_modified {
+                    return Err(format!(
+                        "{if_none_match:?} / {if_modified_since:?}: not modified is {not_modified}"
+                    ));
+                }
             }
             Ok(())
         }
