@@ -29,7 +29,7 @@ use aws_sigv4::sign::v4::SigningParams as AwsSigningParams;
 use aws_smithy_runtime_api::client::identity::Identity;
 use criterion::{criterion_group, criterion_main, Criterion};
 use edgefs::s3::{Bucket, S3Request};
-use edgefs::sigv4::{encode, Credentials, Payload, SignableRequest, Signer, URI_PATH};
+use edgefs::sigv4::{encode, Credentials, Payload, SignableRequest, SignedHeaders, Signer, URI_PATH};
 use edgefs::{Body, S3Settings};
 use http::Method;
 use std::hint::black_box;
@@ -108,53 +108,101 @@ fn aws_signing_instructions(
     aws_sign(request, &params).expect("signed").into_parts().0
 }
 
+/// edgefs's per-request work for a header-signed GetObject with a Range.
+fn edgefs_get(signer: &Signer) -> SignedHeaders {
+    let path = object_path(black_box(KEY));
+    let request = SignableRequest {
+        method: "GET",
+        path: &path,
+        query: "",
+        headers: vec![("host", HOST), ("range", black_box(RANGE))],
+        payload: Payload::Bytes(b""),
+    };
+    signer.sign_headers(&request, time())
+}
+
+/// edgefs's per-request work for a header-signed PutObject with a hashed body.
+fn edgefs_put(signer: &Signer, body: &[u8]) -> SignedHeaders {
+    let path = object_path(black_box(KEY));
+    let request = SignableRequest {
+        method: "PUT",
+        path: &path,
+        query: "",
+        headers: vec![
+            ("host", HOST),
+            ("content-type", CONTENT_TYPE),
+            ("x-amz-meta-author", META_AUTHOR),
+            ("x-amz-meta-purpose", META_PURPOSE),
+        ],
+        payload: Payload::Bytes(black_box(body)),
+    };
+    signer.sign_headers(&request, time())
+}
+
+/// edgefs's per-request work for a presigned GET URL.
+fn edgefs_presign(signer: &Signer) -> String {
+    let path = object_path(black_box(KEY));
+    let request = SignableRequest {
+        method: "GET",
+        path: &path,
+        query: "",
+        headers: vec![("host", HOST)],
+        payload: Payload::Unsigned,
+    };
+    let presigned = signer.presign(&request, time(), PRESIGN_SECONDS);
+    format!("https://{HOST}{path}?{}", presigned.query)
+}
+
+/// A signer made for one request: no signing-key cache to hit.
+fn fresh_signer() -> Signer {
+    black_box(Signer::s3(Credentials::new(ACCESS_KEY, SECRET_KEY), REGION))
+}
+
+/// aws-sigv4's per-request work for the GetObject: (URI, signing instructions).
+fn aws_get(identity: &Identity) -> (String, aws_sigv4::http_request::SigningInstructions) {
+    let uri = format!("https://{HOST}{}", object_path(black_box(KEY)));
+    let instructions = aws_signing_instructions(
+        identity,
+        "GET",
+        &uri,
+        &[("range", black_box(RANGE))],
+        SignableBody::Bytes(b""),
+        SignatureLocation::Headers,
+        None,
+    );
+    (uri, instructions)
+}
+
+/// aws-sigv4's per-request work for the PutObject: (URI, signing instructions).
+fn aws_put(identity: &Identity, body: &[u8]) -> (String, aws_sigv4::http_request::SigningInstructions) {
+    let uri = format!("https://{HOST}{}", object_path(black_box(KEY)));
+    let instructions = aws_signing_instructions(
+        identity,
+        "PUT",
+        &uri,
+        &[
+            ("content-type", CONTENT_TYPE),
+            ("x-amz-meta-author", META_AUTHOR),
+            ("x-amz-meta-purpose", META_PURPOSE),
+        ],
+        SignableBody::Bytes(black_box(body)),
+        SignatureLocation::Headers,
+        None,
+    );
+    (uri, instructions)
+}
+
 fn get_object(c: &mut Criterion) {
     let mut group = c.benchmark_group("get_object (header-signed, Range)");
     let signer = signer();
     let bucket = bucket();
     let identity = identity();
 
-    group.bench_function("edgefs/Signer", |b| {
-        b.iter(|| {
-            let path = object_path(black_box(KEY));
-            let request = SignableRequest {
-                method: "GET",
-                path: &path,
-                query: "",
-                headers: vec![("host", HOST), ("range", black_box(RANGE))],
-                payload: Payload::Bytes(b""),
-            };
-            black_box(signer.sign_headers(&request, time()))
-        })
-    });
+    group.bench_function("edgefs/Signer", |b| b.iter(|| black_box(edgefs_get(&signer))));
     group.bench_function("edgefs/Signer, no key cache", |b| {
-        b.iter(|| {
-            let signer = black_box(Signer::s3(Credentials::new(ACCESS_KEY, SECRET_KEY), REGION));
-            let path = object_path(black_box(KEY));
-            let request = SignableRequest {
-                method: "GET",
-                path: &path,
-                query: "",
-                headers: vec![("host", HOST), ("range", black_box(RANGE))],
-                payload: Payload::Bytes(b""),
-            };
-            black_box(signer.sign_headers(&request, time()))
-        })
+        b.iter(|| black_box(edgefs_get(&fresh_signer())))
     });
-    group.bench_function("aws-sigv4", |b| {
-        b.iter(|| {
-            let uri = format!("https://{HOST}{}", object_path(black_box(KEY)));
-            black_box(aws_signing_instructions(
-                &identity,
-                "GET",
-                &uri,
-                &[("range", black_box(RANGE))],
-                SignableBody::Bytes(b""),
-                SignatureLocation::Headers,
-                None,
-            ))
-        })
-    });
+    group.bench_function("aws-sigv4", |b| b.iter(|| black_box(aws_get(&identity).1)));
     group.bench_function("edgefs/Bucket::sign", |b| {
         b.iter(|| {
             let request = S3Request::new(Method::GET, Some(black_box(KEY)))
@@ -165,16 +213,7 @@ fn get_object(c: &mut Criterion) {
     });
     group.bench_function("aws-sigv4 + http::Request", |b| {
         b.iter(|| {
-            let uri = format!("https://{HOST}{}", object_path(black_box(KEY)));
-            let instructions = aws_signing_instructions(
-                &identity,
-                "GET",
-                &uri,
-                &[("range", black_box(RANGE))],
-                SignableBody::Bytes(b""),
-                SignatureLocation::Headers,
-                None,
-            );
+            let (uri, instructions) = aws_get(&identity);
             let mut request = http::Request::builder()
                 .method(Method::GET)
                 .uri(&uri)
@@ -196,61 +235,11 @@ fn put_object(c: &mut Criterion) {
     let body: Vec<u8> = (0..1024u32).map(|i| (i * 31 % 251) as u8).collect();
     let body_bytes = bytes::Bytes::from(body.clone());
 
-    group.bench_function("edgefs/Signer", |b| {
-        b.iter(|| {
-            let path = object_path(black_box(KEY));
-            let request = SignableRequest {
-                method: "PUT",
-                path: &path,
-                query: "",
-                headers: vec![
-                    ("host", HOST),
-                    ("content-type", CONTENT_TYPE),
-                    ("x-amz-meta-author", META_AUTHOR),
-                    ("x-amz-meta-purpose", META_PURPOSE),
-                ],
-                payload: Payload::Bytes(black_box(&body)),
-            };
-            black_box(signer.sign_headers(&request, time()))
-        })
-    });
+    group.bench_function("edgefs/Signer", |b| b.iter(|| black_box(edgefs_put(&signer, &body))));
     group.bench_function("edgefs/Signer, no key cache", |b| {
-        b.iter(|| {
-            let signer = black_box(Signer::s3(Credentials::new(ACCESS_KEY, SECRET_KEY), REGION));
-            let path = object_path(black_box(KEY));
-            let request = SignableRequest {
-                method: "PUT",
-                path: &path,
-                query: "",
-                headers: vec![
-                    ("host", HOST),
-                    ("content-type", CONTENT_TYPE),
-                    ("x-amz-meta-author", META_AUTHOR),
-                    ("x-amz-meta-purpose", META_PURPOSE),
-                ],
-                payload: Payload::Bytes(black_box(&body)),
-            };
-            black_box(signer.sign_headers(&request, time()))
-        })
+        b.iter(|| black_box(edgefs_put(&fresh_signer(), &body)))
     });
-    group.bench_function("aws-sigv4", |b| {
-        b.iter(|| {
-            let uri = format!("https://{HOST}{}", object_path(black_box(KEY)));
-            black_box(aws_signing_instructions(
-                &identity,
-                "PUT",
-                &uri,
-                &[
-                    ("content-type", CONTENT_TYPE),
-                    ("x-amz-meta-author", META_AUTHOR),
-                    ("x-amz-meta-purpose", META_PURPOSE),
-                ],
-                SignableBody::Bytes(black_box(&body)),
-                SignatureLocation::Headers,
-                None,
-            ))
-        })
-    });
+    group.bench_function("aws-sigv4", |b| b.iter(|| black_box(aws_put(&identity, &body).1)));
     group.bench_function("edgefs/Bucket::sign", |b| {
         b.iter(|| {
             let request = S3Request::new(Method::PUT, Some(black_box(KEY)))
@@ -264,20 +253,7 @@ fn put_object(c: &mut Criterion) {
     });
     group.bench_function("aws-sigv4 + http::Request", |b| {
         b.iter(|| {
-            let uri = format!("https://{HOST}{}", object_path(black_box(KEY)));
-            let instructions = aws_signing_instructions(
-                &identity,
-                "PUT",
-                &uri,
-                &[
-                    ("content-type", CONTENT_TYPE),
-                    ("x-amz-meta-author", META_AUTHOR),
-                    ("x-amz-meta-purpose", META_PURPOSE),
-                ],
-                SignableBody::Bytes(black_box(&body)),
-                SignatureLocation::Headers,
-                None,
-            );
+            let (uri, instructions) = aws_put(&identity, &body);
             let mut request = http::Request::builder()
                 .method(Method::PUT)
                 .uri(&uri)
@@ -299,34 +275,9 @@ fn presign_get(c: &mut Criterion) {
     let bucket = bucket();
     let identity = identity();
 
-    group.bench_function("edgefs/Signer", |b| {
-        b.iter(|| {
-            let path = object_path(black_box(KEY));
-            let request = SignableRequest {
-                method: "GET",
-                path: &path,
-                query: "",
-                headers: vec![("host", HOST)],
-                payload: Payload::Unsigned,
-            };
-            let presigned = signer.presign(&request, time(), PRESIGN_SECONDS);
-            black_box(format!("https://{HOST}{path}?{}", presigned.query))
-        })
-    });
+    group.bench_function("edgefs/Signer", |b| b.iter(|| black_box(edgefs_presign(&signer))));
     group.bench_function("edgefs/Signer, no key cache", |b| {
-        b.iter(|| {
-            let signer = black_box(Signer::s3(Credentials::new(ACCESS_KEY, SECRET_KEY), REGION));
-            let path = object_path(black_box(KEY));
-            let request = SignableRequest {
-                method: "GET",
-                path: &path,
-                query: "",
-                headers: vec![("host", HOST)],
-                payload: Payload::Unsigned,
-            };
-            let presigned = signer.presign(&request, time(), PRESIGN_SECONDS);
-            black_box(format!("https://{HOST}{path}?{}", presigned.query))
-        })
+        b.iter(|| black_box(edgefs_presign(&fresh_signer())))
     });
     // aws-sigv4 returns parameters, not a URL: applying them to an `http::Request` is
     // how the SDK makes the URL, so both aws rows include it.
