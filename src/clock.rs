@@ -18,8 +18,9 @@ pub fn now() -> SystemTime {
         }
         #[cfg(not(feature = "js"))]
         {
-            // Without JavaScript there is no clock on this target.
-            return UNIX_EPOCH;
+            // Without JavaScript there is no clock on this target; a 1970 date would
+            // only make every signature fail later, and less clearly.
+            panic!("edgefs: on wasm32-unknown-unknown the clock comes from JavaScript: enable the `js` feature, or pass the time to the signer yourself");
         }
     }
     #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]

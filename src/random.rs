@@ -26,8 +26,13 @@ pub fn fill(bytes: &mut [u8]) {
                 array.copy_to(chunk);
             }
         }
+        // The sans-IO layers (signing, the S3 protocol) build without JavaScript; only
+        // what needs randomness (record ids, file names) stops here.
         #[cfg(not(feature = "js"))]
-        compile_error!("on wasm32-unknown-unknown, randomness comes from JavaScript: enable the `js` feature");
+        {
+            let _ = bytes;
+            panic!("edgefs: on wasm32-unknown-unknown randomness comes from JavaScript: enable the `js` feature");
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
