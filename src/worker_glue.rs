@@ -19,13 +19,23 @@
 //! Unit tests of this crate never get these exports (`cfg(not(test))`): an exported
 //! `fetch` would shadow the global one in a browser test page.
 
-use crate::transport::Body;
+use crate::api::form::{Form, FormFile};
+use crate::api::{App, Env, Platform};
+use crate::s3::S3Settings;
+use crate::storage::{Kv, Memory, S3Storage, Storage, KV_BINDING, R2, R2_BINDING};
+use crate::transport::fetch::FetchTransport;
+use crate::transport::{Body, BoxFuture};
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use http::StatusCode;
+use js_sys::Reflect;
 use js_sys::Uint8Array;
+use std::cell::RefCell;
 use std::panic;
+use std::rc::Rc;
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(inline_js = "
 export const state = globalThis.__worker_init_state = { criticalError: false, instanceId: 0 };
@@ -81,17 +91,139 @@ pub fn worker_init_state() -> JsValue {
 /// The Worker's `fetch` handler.
 #[cfg_attr(not(test), wasm_bindgen)]
 #[allow(dead_code)]
-pub async fn fetch(request: web_sys::Request, _env: JsValue, _ctx: JsValue) -> Result<web_sys::Response, JsValue> {
+pub async fn fetch(request: web_sys::Request, env: JsValue, ctx: JsValue) -> Result<web_sys::Response, JsValue> {
     // The test build only (`--features workerd-tests`): the storage conformance route.
     #[cfg(feature = "workerd-tests")]
-    if let Some(response) = crate::storage::workerd_tests::handle(&request, &_env).await {
+    if let Some(response) = crate::storage::workerd_tests::handle(&request, &env).await {
         return response;
     }
+    let app = app(&env);
+    let request_body = request.body();
     let response = match to_http_request(&request) {
-        Ok(request) => crate::api::handle(request).await,
+        Ok(request) => crate::api::handle(&app, request).await,
         Err(message) => crate::api::error(StatusCode::BAD_REQUEST, &message),
     };
+    // An answer given before the body was read (a denial, a 404): the body is still
+    // arriving, and workerd resets the connection if it is left unread. Drain it in
+    // JavaScript after the answer.
+    if let Some(stream) = request_body {
+        if !stream.locked() {
+            drain(&stream, &ctx);
+        }
+    }
     to_web_response(response)
+}
+
+thread_local! {
+    /// The API of this isolate, built from `env` on the first request. Its in-memory
+    /// backend (when nothing is bound) lives as long as the isolate.
+    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
+}
+
+fn app(env: &JsValue) -> Rc<App> {
+    if let Some(app) = APP.with(|app| app.borrow().clone()) {
+        return app;
+    }
+    let lookup = |name: &str| {
+        Reflect::get(env, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let kv: Option<Arc<dyn Storage>> = Kv::from_env(env, KV_BINDING).map(|kv| Arc::new(kv) as Arc<dyn Storage>);
+    let r2: Option<Arc<dyn Storage>> = R2::from_env(env, R2_BINDING).map(|r2| Arc::new(r2) as Arc<dyn Storage>);
+    let local = r2
+        .or_else(|| kv.clone())
+        .unwrap_or_else(|| Arc::new(Memory::new()) as Arc<dyn Storage>);
+    let config_store = kv.unwrap_or_else(|| local.clone());
+    let app = Rc::new(App::new(
+        Env::from_lookup(lookup),
+        local,
+        config_store,
+        Box::new(WorkerPlatform),
+    ));
+    APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
+    app
+}
+
+/// The Workers runtime as the API's platform: S3 over `fetch`, forms by `formData()`.
+struct WorkerPlatform;
+
+impl Platform for WorkerPlatform {
+    fn s3_storage(&self, settings: &S3Settings) -> Result<Arc<dyn Storage>, crate::Error> {
+        let client = crate::S3Client::new(settings, FetchTransport)?;
+        Ok(Arc::new(S3Storage::new(client)))
+    }
+
+    fn read_form<'a>(&'a self, body: Body, content_type: &'a str) -> BoxFuture<'a, Result<Form, crate::Error>> {
+        Box::pin(async move {
+            let body = match body.into_bytes() {
+                Ok(bytes) => JsValue::from(Uint8Array::from(bytes.as_ref())),
+                Err(body) => body.into_js_stream().map(JsValue::from).unwrap_or(JsValue::NULL),
+            };
+            let invalid = |e: JsValue| {
+                let message = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_else(|| format!("{e:?}"));
+                crate::Error::InvalidInput(format!("malformed multipart form: {message}"))
+            };
+            let parsed = JsFuture::from(read_form_js(&body, content_type))
+                .await
+                .map_err(invalid)?;
+            let get = |object: &JsValue, key: &str| {
+                Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+            };
+            let mut form = Form::default();
+            let fields: js_sys::Array = get(&parsed, "fields").unchecked_into();
+            for pair in fields.iter() {
+                let pair: js_sys::Array = pair.unchecked_into();
+                form.fields.push((
+                    pair.get(0).as_string().unwrap_or_default(),
+                    pair.get(1).as_string().unwrap_or_default(),
+                ));
+            }
+            let files: js_sys::Array = get(&parsed, "files").unchecked_into();
+            for file in files.iter() {
+                let size = get(&file, "size").as_f64().unwrap_or(0.0) as u64;
+                let stream: web_sys::ReadableStream = get(&file, "stream").unchecked_into();
+                form.files.push(FormFile {
+                    field: get(&file, "field").as_string().unwrap_or_default(),
+                    filename: get(&file, "name").as_string().unwrap_or_default(),
+                    size,
+                    head: Uint8Array::new(&get(&file, "head")).to_vec(),
+                    // The Blob's own stream: its bytes never enter wasm memory.
+                    body: Body::from_js_stream(stream, Some(size)),
+                });
+            }
+            Ok(form)
+        })
+    }
+}
+
+#[wasm_bindgen(inline_js = "
+export async function read_form_js(body, contentType) {
+  const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+  const fields = [];
+  const files = [];
+  for (const [name, value] of form) {
+    if (typeof value === 'string') {
+      fields.push([name, value]);
+      continue;
+    }
+    const head = new Uint8Array(await value.slice(0, 512).arrayBuffer());
+    files.push({ field: name, name: value.name, size: value.size, head, stream: value.stream() });
+  }
+  return { fields, files };
+}
+
+export function drain(stream, ctx) {
+  const done = stream.pipeTo(new WritableStream()).catch(() => {});
+  if (ctx && typeof ctx.waitUntil === 'function') ctx.waitUntil(done);
+}
+")]
+extern "C" {
+    fn read_form_js(body: &JsValue, content_type: &str) -> js_sys::Promise;
+    fn drain(stream: &web_sys::ReadableStream, ctx: &JsValue);
 }
 
 /// `web_sys::Request` → `http::Request<Body>`, the body kept as the runtime's stream.

@@ -14,7 +14,22 @@
 //!
 //! Errors use PocketBase's error shape: `{"data":{},"message":…,"status":…}`.
 
+mod app;
+mod auth;
+mod collections;
+mod files;
+pub mod form;
+mod records;
+mod settings;
+
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub use app::NativePlatform;
+pub use app::{App, Env, Platform, COLLECTIONS_KEY, SETTINGS_KEY};
+pub use auth::{Caller, SUPERUSERS_COLLECTION_ID, SUPERUSERS_COLLECTION_NAME};
+pub use settings::Settings;
+
 use crate::transport::Body;
+use form::FormFile;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use serde::Serialize;
@@ -23,8 +38,12 @@ use serde_json::{Map, Value};
 /// The methods PocketBase's CORS middleware allows.
 const CORS_ALLOW_METHODS: &str = "GET,HEAD,PUT,PATCH,POST,DELETE";
 
+/// The largest JSON body read (PocketBase's default body limit is 32 MiB; edgefs's
+/// JSON bodies are records, settings and collections).
+const JSON_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
 /// Answers one API request.
-pub async fn handle(request: Request<Body>) -> Response<Body> {
+pub async fn handle(app: &App, request: Request<Body>) -> Response<Body> {
     let has_origin = request.headers().contains_key(header::ORIGIN);
     let preflight_request = request.method() == Method::OPTIONS;
     let mut response = if preflight_request {
@@ -32,7 +51,7 @@ pub async fn handle(request: Request<Body>) -> Response<Body> {
     } else {
         let head = request.method() == Method::HEAD;
         let response = match route(request.method(), request.uri().path()) {
-            Some(Route::Health) => health().await,
+            Some(route) => dispatch(app, route, request).await,
             None => not_found(),
         };
         if head {
@@ -45,21 +64,196 @@ pub async fn handle(request: Request<Body>) -> Response<Body> {
     response
 }
 
-/// Every route of the API. One variant per endpoint; path parameters go in the variant.
+async fn dispatch(app: &App, route: Route, request: Request<Body>) -> Response<Body> {
+    let caller = auth::caller(app, request.headers());
+    match route {
+        Route::Health => health().await,
+        Route::SuperuserAuthWithPassword => auth::auth_with_password(app, read_json(request).await),
+        Route::SuperuserAuthRefresh => auth::auth_refresh(app, &caller),
+        Route::FileToken => auth::file_token(app, &caller),
+        Route::File(c, id, name) => files::download(app, &request, &caller, &c, &id, &name).await,
+        Route::CollectionsList => collections::list(app, &caller, &request).await,
+        Route::CollectionView(c) => collections::view(app, &caller, &c).await,
+        Route::CollectionsImport => collections::import(app, &caller, read_json(request).await).await,
+        Route::RecordsList(c) => records::list(app, &caller, &request, &c).await,
+        Route::RecordView(c, id) => records::view(app, &caller, &c, &id).await,
+        Route::RecordCreate(c) => records::create(app, &caller, Submission::new(request), &c).await,
+        Route::RecordUpdate(c, id) => records::update(app, &caller, Submission::new(request), &c, &id).await,
+        Route::RecordDelete(c, id) => records::delete(app, &caller, &c, &id).await,
+        Route::SettingsGet => settings::get(app, &caller).await,
+        Route::SettingsPatch => settings::patch(app, &caller, read_json(request).await).await,
+        Route::SettingsTestS3 => settings::test_s3(app, &caller, read_json(request).await).await,
+    }
+}
+
+/// Every route of the API. One variant per endpoint; path parameters (percent-decoded)
+/// go in the variant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     /// `GET`/`HEAD /api/health`
     Health,
+    /// `POST /api/collections/_superusers/auth-with-password`
+    SuperuserAuthWithPassword,
+    /// `POST /api/collections/_superusers/auth-refresh`
+    SuperuserAuthRefresh,
+    /// `POST /api/files/token`
+    FileToken,
+    /// `GET`/`HEAD /api/files/{collection}/{recordId}/{filename}`
+    File(String, String, String),
+    /// `GET /api/collections`
+    CollectionsList,
+    /// `GET /api/collections/{idOrName}`
+    CollectionView(String),
+    /// `PUT /api/collections/import`
+    CollectionsImport,
+    /// `GET /api/collections/{c}/records`
+    RecordsList(String),
+    /// `POST /api/collections/{c}/records`
+    RecordCreate(String),
+    /// `GET /api/collections/{c}/records/{id}`
+    RecordView(String, String),
+    /// `PATCH /api/collections/{c}/records/{id}`
+    RecordUpdate(String, String),
+    /// `DELETE /api/collections/{c}/records/{id}`
+    RecordDelete(String, String),
+    /// `GET /api/settings`
+    SettingsGet,
+    /// `PATCH /api/settings`
+    SettingsPatch,
+    /// `POST /api/settings/test/s3`
+    SettingsTestS3,
 }
 
 /// Maps a method and path to a route. Paths match exactly, as in PocketBase (no
-/// trailing-slash or case folding); `HEAD` is accepted wherever `GET` is.
+/// trailing-slash or case folding); `HEAD` is accepted wherever `GET` is. A path
+/// segment that does not percent-decode to UTF-8 matches nothing.
 pub fn route(method: &Method, path: &str) -> Option<Route> {
     let get = method == Method::GET || method == Method::HEAD;
-    match path {
-        "/api/health" if get => Some(Route::Health),
-        _ => None,
+    let segments: Vec<String> = path
+        .strip_prefix("/api/")?
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+        })
+        .collect::<Result<_, _>>()
+        .ok()?;
+    if segments.iter().any(String::is_empty) {
+        return None;
     }
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let m = method.clone();
+    Some(match (s.as_slice(), m) {
+        (["health"], _) if get => Route::Health,
+        (["collections", "_superusers", "auth-with-password"], Method::POST) => Route::SuperuserAuthWithPassword,
+        (["collections", "_superusers", "auth-refresh"], Method::POST) => Route::SuperuserAuthRefresh,
+        (["files", "token"], Method::POST) => Route::FileToken,
+        (["files", c, id, name], _) if get => Route::File(c.to_string(), id.to_string(), name.to_string()),
+        (["collections"], _) if get => Route::CollectionsList,
+        (["collections", "import"], Method::PUT) => Route::CollectionsImport,
+        (["collections", c], _) if get => Route::CollectionView(c.to_string()),
+        (["collections", c, "records"], _) if get => Route::RecordsList(c.to_string()),
+        (["collections", c, "records"], Method::POST) => Route::RecordCreate(c.to_string()),
+        (["collections", c, "records", id], _) if get => Route::RecordView(c.to_string(), id.to_string()),
+        (["collections", c, "records", id], Method::PATCH) => Route::RecordUpdate(c.to_string(), id.to_string()),
+        (["collections", c, "records", id], Method::DELETE) => Route::RecordDelete(c.to_string(), id.to_string()),
+        (["settings"], _) if get => Route::SettingsGet,
+        (["settings"], Method::PATCH) => Route::SettingsPatch,
+        (["settings", "test", "s3"], Method::POST) => Route::SettingsTestS3,
+        _ => return None,
+    })
+}
+
+/// The body of a create or update, read once the route has decided it wants it.
+pub(crate) struct Submission {
+    body: Body,
+    content_type: String,
+}
+
+impl Submission {
+    fn new(request: Request<Body>) -> Submission {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        Submission {
+            body: request.into_body(),
+            content_type,
+        }
+    }
+
+    /// The submitted fields and files: a multipart form, or a JSON object.
+    async fn read(self, app: &App) -> Result<(Map<String, Value>, Vec<FormFile>), Response<Body>> {
+        if form::multipart_boundary(&self.content_type).is_some() {
+            let form = app
+                .platform()
+                .read_form(self.body, &self.content_type)
+                .await
+                .map_err(|e| unreadable(&e.to_string()))?;
+            let fields = form.to_json().map_err(|e| unreadable(&e))?;
+            return Ok((fields, form.files));
+        }
+        match json_body(self.body).await? {
+            Value::Object(fields) => Ok((fields, Vec::new())),
+            _ => Err(unreadable("the body must be a JSON object")),
+        }
+    }
+}
+
+/// 400 "Failed to read the submitted data." with the reason in `data.body`.
+fn unreadable(reason: &str) -> Response<Body> {
+    with_data(
+        StatusCode::BAD_REQUEST,
+        "Failed to read the submitted data.",
+        serde_json::json!({"body": {"code": "validation_invalid_body", "message": reason}}),
+    )
+}
+
+/// A JSON body; an empty body is `{}`.
+async fn json_body(body: Body) -> Result<Value, Response<Body>> {
+    let bytes = body
+        .collect(JSON_BODY_LIMIT)
+        .await
+        .map_err(|e| unreadable(&e.to_string()))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| unreadable(&format!("invalid JSON: {e}")))
+}
+
+/// A request's JSON body, for routes that take only JSON.
+async fn read_json(request: Request<Body>) -> Result<Value, Response<Body>> {
+    match json_body(request.into_body()).await? {
+        value @ Value::Object(_) => Ok(value),
+        _ => Err(unreadable("the body must be a JSON object")),
+    }
+}
+
+/// The query string's pairs, percent-decoded (`+` is a space, as in forms).
+pub(crate) fn query_pairs(uri: &http::Uri) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(name), decode(value))
+        })
+        .collect()
+}
+
+/// The first value of a query parameter.
+pub(crate) fn query_param(uri: &http::Uri, name: &str) -> Option<String> {
+    query_pairs(uri).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
 }
 
 /// `GET /api/health`: `{"message":"API is healthy.","code":200,"data":{}}`.
@@ -78,6 +272,37 @@ async fn health() -> Response<Body> {
             data: Map::new(),
         },
     )
+}
+
+/// An error answer with `data` (field errors, a diagnosis).
+pub fn with_data(status: StatusCode, message: &str, data: Value) -> Response<Body> {
+    #[derive(Serialize)]
+    struct ApiErrorWithData<'a> {
+        data: Value,
+        message: &'a str,
+        status: u16,
+    }
+    json(
+        status,
+        &ApiErrorWithData {
+            data,
+            message,
+            status: status.as_u16(),
+        },
+    )
+}
+
+/// PocketBase's 400 for a bad list filter or sort.
+pub fn bad_request() -> Response<Body> {
+    error(
+        StatusCode::BAD_REQUEST,
+        "Something went wrong while processing your request.",
+    )
+}
+
+/// A 500 that says what failed (backend errors carry no secrets).
+pub fn internal(message: &str) -> Response<Body> {
+    error(StatusCode::INTERNAL_SERVER_ERROR, message)
 }
 
 /// PocketBase's error document, in PocketBase's key order.
@@ -178,7 +403,7 @@ fn default_headers(response: &mut Response<Body>, preflight: bool, has_origin: b
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "native", not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use std::future::Future;
@@ -201,7 +426,7 @@ mod tests {
     }
 
     fn send(request: Request<Body>) -> (Response<Body>, Value) {
-        let response = block_on(handle(request));
+        let response = block_on(handle(&App::in_memory(Env::default()), request));
         let bytes = response.body().as_bytes().expect("in-memory body").to_vec();
         let value = if bytes.is_empty() {
             Value::Null
@@ -232,7 +457,7 @@ mod tests {
 
     #[test]
     fn health_bytes_match_pocketbase() {
-        let response = block_on(handle(request("GET", "/api/health")));
+        let response = block_on(handle(&App::in_memory(Env::default()), request("GET", "/api/health")));
         assert_eq!(
             response.body().as_bytes().unwrap(),
             br#"{"message":"API is healthy.","code":200,"data":{}}"#
@@ -248,7 +473,7 @@ mod tests {
 
     #[test]
     fn head_health_has_headers_and_no_body() {
-        let response = block_on(handle(request("HEAD", "/api/health")));
+        let response = block_on(handle(&App::in_memory(Env::default()), request("HEAD", "/api/health")));
         assert_eq!(response.status(), 200);
         assert!(response.body().is_empty());
         assert_eq!(header(&response, "content-type"), Some("application/json"));
@@ -285,7 +510,7 @@ mod tests {
 
     #[test]
     fn not_found_bytes_match_pocketbase() {
-        let response = block_on(handle(request("GET", "/nope")));
+        let response = block_on(handle(&App::in_memory(Env::default()), request("GET", "/nope")));
         assert_eq!(
             response.body().as_bytes().unwrap(),
             br#"{"data":{},"message":"The requested resource wasn't found.","status":404}"#
@@ -294,7 +519,7 @@ mod tests {
 
     #[test]
     fn head_of_unknown_path_is_404_without_body() {
-        let response = block_on(handle(request("HEAD", "/api/nope")));
+        let response = block_on(handle(&App::in_memory(Env::default()), request("HEAD", "/api/nope")));
         assert_eq!(response.status(), 404);
         assert!(response.body().is_empty());
     }
@@ -330,7 +555,7 @@ mod tests {
             header::ACCESS_CONTROL_REQUEST_HEADERS,
             HeaderValue::from_static("authorization,content-type"),
         );
-        let response = block_on(handle(req));
+        let response = block_on(handle(&App::in_memory(Env::default()), req));
         assert_eq!(response.status(), 204);
         assert!(response.body().is_empty());
         assert_eq!(header(&response, "access-control-allow-origin"), Some("*"));
@@ -357,7 +582,7 @@ mod tests {
 
     #[test]
     fn options_without_origin_is_a_bare_204() {
-        let response = block_on(handle(request("OPTIONS", "/api/nope")));
+        let response = block_on(handle(&App::in_memory(Env::default()), request("OPTIONS", "/api/nope")));
         assert_eq!(response.status(), 204);
         assert_eq!(header(&response, "access-control-allow-origin"), None);
         assert_eq!(header(&response, "access-control-allow-methods"), None);

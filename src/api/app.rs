@@ -1,0 +1,234 @@
+//! The API's state: its configuration from the environment, the storage backends the
+//! host provides, and the settings and collections it keeps.
+//!
+//! Settings and collections persist as two JSON objects in the *config store* — the
+//! KV namespace when one is bound, otherwise the local backend (R2 or memory) — so
+//! every isolate of a deployed Worker sees the same. An isolate caches them for
+//! [`App::reload_after`] and reads them again after that; its own changes apply at once.
+
+use super::form::Form;
+use super::settings::Settings;
+use crate::auth::jwt::Signer;
+use crate::collections::Collections;
+use crate::error::Error;
+use crate::records::StorageRecords;
+use crate::s3::S3Settings;
+use crate::secret::Secret;
+use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
+use crate::transport::{Body, BoxFuture, MaybeSendSync};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Where the settings are kept in the config store.
+pub const SETTINGS_KEY: &str = ".edgefs/settings.json";
+/// Where imported collections are kept in the config store.
+pub const COLLECTIONS_KEY: &str = ".edgefs/collections.json";
+
+/// What a host provides beyond its local storage.
+pub trait Platform: MaybeSendSync {
+    /// A backend for an S3 bucket, over the host's transport.
+    fn s3_storage(&self, settings: &S3Settings) -> Result<Arc<dyn Storage>, Error>;
+
+    /// Parses a `multipart/form-data` body.
+    fn read_form<'a>(&'a self, body: Body, content_type: &'a str) -> BoxFuture<'a, Result<Form, Error>>;
+}
+
+/// Configuration from environment variables and secrets.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    /// `AUTH_SECRET`: the HS256 key of every token. Without it, auth is refused.
+    pub auth_secret: Option<Secret>,
+    /// `SUPERUSER_EMAIL`
+    pub superuser_email: String,
+    /// `SUPERUSER_PASSWORD`
+    pub superuser_password: Secret,
+    /// `S3_*`: the S3 settings until settings are saved.
+    pub s3: S3Settings,
+    /// Why the `S3_*` variables could not be read, if they could not.
+    pub s3_error: Option<String>,
+}
+
+impl Env {
+    /// Reads the variables through `lookup` (a Worker's `env`, the process environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Env {
+        let (s3, s3_error) = match S3Settings::from_lookup(&lookup) {
+            Ok(settings) => (settings, None),
+            Err(error) => (S3Settings::default(), Some(error.to_string())),
+        };
+        Env {
+            auth_secret: lookup("AUTH_SECRET").filter(|s| !s.is_empty()).map(Secret::new),
+            superuser_email: lookup("SUPERUSER_EMAIL").unwrap_or_default().trim().to_owned(),
+            superuser_password: Secret::new(lookup("SUPERUSER_PASSWORD").unwrap_or_default()),
+            s3,
+            s3_error,
+        }
+    }
+}
+
+/// The settings and collections in force, and the backend they select.
+#[derive(Clone)]
+pub(crate) struct Loaded {
+    pub settings: Settings,
+    pub collections: Arc<Collections>,
+    /// The backend for files and records, or why the S3 settings cannot make one.
+    pub storage: Result<Arc<dyn Storage>, String>,
+    loaded_at: u64,
+}
+
+/// One instance of the API.
+pub struct App {
+    pub(crate) env: Env,
+    pub(crate) signer: Option<Signer>,
+    local: Arc<dyn Storage>,
+    config_store: Arc<dyn Storage>,
+    platform: Box<dyn Platform>,
+    /// How long an isolate trusts its copy of the settings and collections.
+    pub reload_after: Duration,
+    state: Mutex<Option<Loaded>>,
+}
+
+impl App {
+    /// `local` serves files when S3 is not enabled (R2, KV or memory); `config_store`
+    /// keeps the settings and collections (the KV namespace when bound, else `local`).
+    pub fn new(env: Env, local: Arc<dyn Storage>, config_store: Arc<dyn Storage>, platform: Box<dyn Platform>) -> App {
+        let signer = env.auth_secret.clone().map(Signer::new);
+        App {
+            env,
+            signer,
+            local,
+            config_store,
+            platform,
+            reload_after: Duration::from_secs(5),
+            state: Mutex::new(None),
+        }
+    }
+
+    pub fn platform(&self) -> &dyn Platform {
+        self.platform.as_ref()
+    }
+
+    /// The name of the backend that serves files now.
+    pub async fn backend_name(&self) -> Result<&'static str, String> {
+        Ok(self.loaded().await?.storage?.name())
+    }
+
+    /// The settings and collections, read from the config store when the cached copy
+    /// is older than [`App::reload_after`].
+    pub(crate) async fn loaded(&self) -> Result<Loaded, String> {
+        let now = crate::clock::unix_seconds(crate::clock::now());
+        if let Some(loaded) = self.state.lock().expect("state lock").as_ref() {
+            if now.saturating_sub(loaded.loaded_at) < self.reload_after.as_secs() {
+                return Ok(loaded.clone());
+            }
+        }
+        let settings = match self.read_config(SETTINGS_KEY).await? {
+            Some(value) => Settings::from_stored(&value, &self.env),
+            None => Settings::from_env(&self.env),
+        };
+        let collections = match self.read_config(COLLECTIONS_KEY).await? {
+            Some(value) => Collections::from_values(value.as_array().cloned().unwrap_or_default())
+                .map_err(|e| format!("the stored collections are invalid: {e}"))?,
+            None => Collections::defaults(),
+        };
+        Ok(self.remember(settings, Arc::new(collections), now))
+    }
+
+    fn remember(&self, settings: Settings, collections: Arc<Collections>, now: u64) -> Loaded {
+        let mut state = self.state.lock().expect("state lock");
+        // Keep the S3 backend (and its signing-key cache) while its settings are the same.
+        let storage = match state.as_ref() {
+            Some(previous) if previous.settings.s3_same(&settings) && previous.storage.is_ok() => {
+                previous.storage.clone()
+            }
+            _ => self.storage_for(&settings),
+        };
+        let loaded = Loaded {
+            settings,
+            collections,
+            storage,
+            loaded_at: now,
+        };
+        *state = Some(loaded.clone());
+        loaded
+    }
+
+    /// The backend the settings select: S3 when enabled, else the local one.
+    pub(crate) fn storage_for(&self, settings: &Settings) -> Result<Arc<dyn Storage>, String> {
+        if let Some(error) = &self.env.s3_error {
+            return Err(format!("the S3_* environment variables are invalid: {error}"));
+        }
+        if !settings.s3.enabled {
+            return Ok(self.local.clone());
+        }
+        self.platform
+            .s3_storage(&settings.s3)
+            .map_err(|e| format!("S3 storage is enabled but cannot be used: {e}"))
+    }
+
+    /// The record store over the active backend.
+    pub(crate) fn records(storage: Arc<dyn Storage>) -> StorageRecords<Arc<dyn Storage>> {
+        StorageRecords::new(storage)
+    }
+
+    pub(crate) async fn save_settings(&self, settings: Settings) -> Result<Loaded, Error> {
+        self.write_config(SETTINGS_KEY, &settings.to_stored()).await?;
+        let collections = self.loaded().await.map_err(Error::InvalidResponse)?.collections;
+        let now = crate::clock::unix_seconds(crate::clock::now());
+        Ok(self.remember(settings, collections, now))
+    }
+
+    pub(crate) async fn save_collections(&self, collections: Collections) -> Result<(), Error> {
+        let value: Value = serde_json::from_str(&collections.to_json()).unwrap_or(Value::Null);
+        self.write_config(COLLECTIONS_KEY, &value).await?;
+        let settings = self.loaded().await.map_err(Error::InvalidResponse)?.settings;
+        let now = crate::clock::unix_seconds(crate::clock::now());
+        self.remember(settings, Arc::new(collections), now);
+        Ok(())
+    }
+
+    async fn read_config(&self, key: &str) -> Result<Option<Value>, String> {
+        let failed =
+            |e: &dyn std::fmt::Display| format!("cannot read {key} from the {} backend: {e}", self.config_store.name());
+        match self.config_store.get(key, &GetOptions::default()).await {
+            Ok(GetOutcome::Found(object)) => {
+                let bytes = object.body.collect(8 * 1024 * 1024).await.map_err(|e| failed(&e))?;
+                serde_json::from_slice(&bytes).map(Some).map_err(|e| failed(&e))
+            }
+            Ok(_) => Ok(None),
+            Err(e) => Err(failed(&e)),
+        }
+    }
+
+    async fn write_config(&self, key: &str, value: &Value) -> Result<(), Error> {
+        let options = UploadOptions::default().content_type("application/json");
+        self.config_store
+            .upload(key, Body::from(value.to_string()), &options)
+            .await
+    }
+}
+
+/// A native host: S3 over hyper, forms over `multer`. For tests and native programs.
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub struct NativePlatform;
+
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+impl Platform for NativePlatform {
+    fn s3_storage(&self, settings: &S3Settings) -> Result<Arc<dyn Storage>, Error> {
+        let client = crate::S3Client::new(settings, crate::transport::native::NativeTransport::new())?;
+        Ok(Arc::new(crate::storage::S3Storage::new(client)))
+    }
+
+    fn read_form<'a>(&'a self, body: Body, content_type: &'a str) -> BoxFuture<'a, Result<Form, Error>> {
+        Box::pin(super::form::read_form_native(body, content_type, 256 * 1024 * 1024))
+    }
+}
+
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+impl App {
+    /// An API over one in-memory backend, with a native platform.
+    pub fn in_memory(env: Env) -> App {
+        let memory: Arc<dyn Storage> = Arc::new(crate::storage::Memory::new());
+        App::new(env, memory.clone(), memory, Box::new(NativePlatform))
+    }
+}

@@ -1,0 +1,96 @@
+//! `GET /api/collections[/{idOrName}]` and `PUT /api/collections/import`, for superusers.
+
+use super::app::App;
+use super::auth::Caller;
+use super::{internal, json, not_found, with_data};
+use crate::collections::Collections;
+use crate::records::ListQuery;
+use crate::transport::Body;
+use http::{Request, Response, StatusCode};
+use serde_json::{json, Value};
+
+/// `GET /api/collections`: PocketBase's paged list (`page`, `perPage`).
+pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>) -> Response<Body> {
+    if let Err(denied) = caller.require_superuser() {
+        return denied;
+    }
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return internal(&e),
+    };
+    let params = super::query_pairs(request.uri());
+    let page_params = params
+        .iter()
+        .filter(|(k, _)| k == "page" || k == "perPage")
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    let query = ListQuery::from_params(page_params).unwrap_or_default();
+    let items: Vec<Value> = loaded.collections.iter().map(|c| c.to_value()).collect();
+    let total = items.len();
+    let page: Vec<Value> = items
+        .into_iter()
+        .skip((query.page - 1).saturating_mul(query.per_page))
+        .take(query.per_page)
+        .collect();
+    json(
+        StatusCode::OK,
+        &json!({
+            "page": query.page,
+            "perPage": query.per_page,
+            "totalItems": total,
+            "totalPages": total.div_ceil(query.per_page),
+            "items": page,
+        }),
+    )
+}
+
+/// `GET /api/collections/{idOrName}`
+pub(crate) async fn view(app: &App, caller: &Caller, id_or_name: &str) -> Response<Body> {
+    if let Err(denied) = caller.require_superuser() {
+        return denied;
+    }
+    match app.loaded().await {
+        Ok(loaded) => match loaded.collections.get(id_or_name) {
+            Some(collection) => json(StatusCode::OK, &collection.to_value()),
+            None => not_found(),
+        },
+        Err(e) => internal(&e),
+    }
+}
+
+/// `PUT /api/collections/import` `{collections: [...], deleteMissing}` → 204. Every
+/// rule is parsed first; a bad one rejects the whole import and nothing changes.
+pub(crate) async fn import(app: &App, caller: &Caller, body: Result<Value, Response<Body>>) -> Response<Body> {
+    if let Err(denied) = caller.require_superuser() {
+        return denied;
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
+    let incoming = match body.get("collections") {
+        Some(Value::Array(items)) if !items.is_empty() => items.clone(),
+        _ => {
+            return with_data(
+                StatusCode::BAD_REQUEST,
+                "An error occurred while validating the submitted data.",
+                json!({"collections": {"code": "validation_required", "message": "Cannot be blank."}}),
+            )
+        }
+    };
+    let delete_missing = body.get("deleteMissing").and_then(Value::as_bool).unwrap_or(false);
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return internal(&e),
+    };
+    let imported: Collections = match loaded.collections.import(incoming, delete_missing) {
+        Ok(collections) => collections,
+        Err(e) => return with_data(StatusCode::BAD_REQUEST, "Failed to import collections.", e.data()),
+    };
+    match app.save_collections(imported).await {
+        Ok(()) => Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .body(Body::empty())
+            .expect("static response"),
+        Err(e) => internal(&format!("cannot save the collections: {e}")),
+    }
+}

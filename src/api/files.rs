@@ -1,0 +1,104 @@
+//! `GET`/`HEAD /api/files/{collectionIdOrName}/{recordId}/{filename}`.
+//!
+//! The file must be a value of one of the record's file fields. A protected file needs
+//! a file token in `?token=` whose auth passes the view rule; with
+//! `enforceViewRuleOnFiles` every file needs the view rule to pass (auth from `?token=`
+//! or `Authorization`). Every denial is the same 404 as a missing file. The body is
+//! the backend's own stream, handed on untouched.
+
+use super::app::App;
+use super::auth::{verify, Caller};
+use super::{internal, not_found, query_param};
+use crate::collections::{Access, Collection, FieldKind};
+use crate::files::{get_options, serve, ServeOptions};
+use crate::records::{Record, RecordStore};
+use crate::rules::Context;
+use crate::transport::Body;
+use http::{Request, Response};
+use serde_json::Value;
+
+/// The file field of `record` that holds `filename`, if any.
+fn field_holding<'a>(
+    collection: &'a Collection,
+    record: &Record,
+    filename: &str,
+) -> Option<&'a crate::collections::Field> {
+    collection.file_fields().find(|field| match record.get(&field.name) {
+        Some(Value::String(name)) => name == filename,
+        Some(Value::Array(names)) => names.iter().any(|name| name.as_str() == Some(filename)),
+        _ => false,
+    })
+}
+
+pub(crate) async fn download(
+    app: &App,
+    request: &Request<Body>,
+    header_caller: &Caller,
+    collection: &str,
+    record_id: &str,
+    filename: &str,
+) -> Response<Body> {
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return internal(&e),
+    };
+    let Some(collection) = loaded.collections.get(collection) else {
+        return not_found();
+    };
+    let storage = match &loaded.storage {
+        Ok(storage) => storage.clone(),
+        Err(e) => return internal(e),
+    };
+    if filename.is_empty() || filename.contains(['/', '\\']) || filename.starts_with('.') {
+        return not_found();
+    }
+    let record = match App::records(storage.clone()).get(collection, record_id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found(),
+        Err(e) => return internal(&format!("cannot read the record: {e}")),
+    };
+    let Some(field) = field_holding(collection, &record, filename) else {
+        return not_found();
+    };
+    let protected = matches!(field.kind, FieldKind::File { protected: true, .. });
+    if protected || collection.enforce_view_rule_on_files {
+        let token = query_param(request.uri(), "token").unwrap_or_default();
+        let token_caller = Caller {
+            auth: verify(app.signer.as_ref(), &token, "file"),
+        };
+        // A protected file takes its auth from `?token=` only.
+        let caller = if protected || token_caller.auth.is_some() {
+            &token_caller
+        } else {
+            header_caller
+        };
+        let allowed = caller.is_superuser()
+            || match &collection.view_rule {
+                Access::SuperusersOnly => false,
+                Access::Rule(rule) => rule.allows(&Context {
+                    auth: caller.auth.as_ref(),
+                    body: None,
+                    method: "GET",
+                    record: Some(&record),
+                }),
+            };
+        if !allowed {
+            return not_found();
+        }
+    }
+    let download = query_param(request.uri(), "download")
+        .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "t" | "TRUE" | "True"));
+    let key = crate::files::key(&collection.id, record_id, filename);
+    let outcome = match storage.get(&key, &get_options(request.headers())).await {
+        Ok(outcome) => outcome,
+        Err(e) => return internal(&format!("cannot read the file: {e}")),
+    };
+    let options = ServeOptions {
+        filename,
+        download,
+        // Rule-gated files are personal: no shared cache may keep them.
+        protected: protected || collection.enforce_view_rule_on_files,
+        head: request.method() == http::Method::HEAD,
+    };
+    serve(outcome, &options).unwrap_or_else(not_found)
+}

@@ -1,0 +1,512 @@
+//! `/api/collections/{collectionIdOrName}/records[/{id}]`: PocketBase's record routes.
+//!
+//! Statuses follow PocketBase: a `null` rule for anyone but a superuser is 403 "Only
+//! superusers can perform this action."; a view, update or delete rule that denies is
+//! 404, like a missing record; a create rule that fails is 400 "Failed to create
+//! record."; a list rule filters. Files come with a multipart form, under the field's
+//! name (replace), `name+` (append); `name-` names files to remove. Files are stored
+//! first and the record last, so a failure leaves no record pointing at a missing
+//! file, and the uploads of a failed request are deleted again. Replaced and removed
+//! files are deleted after the record is saved.
+
+use super::app::{App, Loaded};
+use super::auth::Caller;
+use super::form::FormFile;
+use super::{bad_request, error, internal, json, with_data, Submission};
+use crate::collections::{Access, Collection, FieldKind};
+use crate::files::{content_type_for, extension_for, sanitize};
+use crate::records::{normalize, FieldError, ListQuery, Record, RecordStore};
+use crate::rules::Context;
+use crate::storage::{Storage, UploadOptions};
+use crate::transport::Body;
+use http::{Request, Response, StatusCode};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// PocketBase's default `maxSize` of a file field: 5 MiB.
+const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+const ONLY_SUPERUSERS: &str = "Only superusers can perform this action.";
+
+/// PocketBase's date format: `2026-11-25 07:14:44.186Z`.
+fn now_text() -> String {
+    crate::clock::iso8601(crate::clock::now()).replacen('T', " ", 1)
+}
+
+struct Target<'a> {
+    collection: &'a Collection,
+    storage: Arc<dyn Storage>,
+}
+
+fn target<'a>(loaded: &'a Loaded, collection: &str) -> Result<Target<'a>, Response<Body>> {
+    let Some(collection) = loaded.collections.get(collection) else {
+        return Err(error(StatusCode::NOT_FOUND, "Missing collection context."));
+    };
+    let storage = loaded.storage.clone().map_err(|e| internal(&e))?;
+    Ok(Target { collection, storage })
+}
+
+/// Whether `rule` lets the caller act on `record`; superusers always may.
+fn allows(access: &Access, caller: &Caller, body: Option<&Map<String, Value>>, method: &str, record: &Record) -> bool {
+    if caller.is_superuser() {
+        return true;
+    }
+    match access {
+        Access::SuperusersOnly => false,
+        Access::Rule(rule) => rule.allows(&Context {
+            auth: caller.auth.as_ref(),
+            body,
+            method,
+            record: Some(record),
+        }),
+    }
+}
+
+fn superusers_only(access: &Access, caller: &Caller) -> bool {
+    matches!(access, Access::SuperusersOnly) && !caller.is_superuser()
+}
+
+/// A record as the caller may see it: hidden fields only for superusers.
+fn visible(collection: &Collection, mut record: Record, caller: &Caller) -> Record {
+    if !caller.is_superuser() {
+        for field in collection.fields.iter().filter(|f| f.hidden) {
+            record.remove(&field.name);
+        }
+    }
+    record
+}
+
+/// `GET …/records`
+pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, collection: &str) -> Response<Body> {
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return internal(&e),
+    };
+    let target = match target(&loaded, collection) {
+        Ok(target) => target,
+        Err(answer) => return answer,
+    };
+    let collection = target.collection;
+    if superusers_only(&collection.list_rule, caller) {
+        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
+    }
+    let params = super::query_pairs(request.uri());
+    let query = match ListQuery::from_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Ok(query) => query,
+        Err(_) => return bad_request(),
+    };
+    let records = match App::records(target.storage.clone()).all(collection).await {
+        Ok(records) => records,
+        Err(e) => return internal(&format!("cannot list the records: {e}")),
+    };
+    let context = Context {
+        auth: caller.auth.as_ref(),
+        body: None,
+        method: "GET",
+        record: None,
+    };
+    let mut result = query.apply(records, &context, |record| {
+        allows(&collection.list_rule, caller, None, "GET", record)
+    });
+    result.items = result
+        .items
+        .into_iter()
+        .map(|record| visible(collection, record, caller))
+        .collect();
+    json(StatusCode::OK, &result)
+}
+
+/// `GET …/records/{id}`
+pub(crate) async fn view(app: &App, caller: &Caller, collection: &str, id: &str) -> Response<Body> {
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return internal(&e),
+    };
+    let target = match target(&loaded, collection) {
+        Ok(target) => target,
+        Err(answer) => return answer,
+    };
+    let collection = target.collection;
+    if superusers_only(&collection.view_rule, caller) {
+        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
+    }
+    match App::records(target.storage.clone()).get(collection, id).await {
+        Ok(Some(record)) if allows(&collection.view_rule, caller, None, "GET", &record) => {
+            json(StatusCode::OK, &visible(collection, record, caller))
+        }
+        Ok(_) => super::not_found(),
+        Err(e) => internal(&format!("cannot read the record: {e}")),
+    }
+}
+
+/// `POST …/records`
+pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, collection: &str) -> Response<Body> {
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return internal(&e),
+    };
+    let target = match target(&loaded, collection) {
+        Ok(target) => target,
+        Err(answer) => return answer,
+    };
+    let collection = target.collection;
+    if superusers_only(&collection.create_rule, caller) {
+        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
+    }
+    let (body, files) = match submission.read(app).await {
+        Ok(read) => read,
+        Err(answer) => return answer,
+    };
+    let store = App::records(target.storage.clone());
+
+    let mut errors = BTreeMap::new();
+    let id = match body.get("id") {
+        None | Some(Value::Null) => crate::records::new_id(),
+        Some(Value::String(id)) if id.is_empty() => crate::records::new_id(),
+        Some(Value::String(id)) if valid_new_id(id) => id.clone(),
+        Some(_) => {
+            errors.insert(
+                "id".to_owned(),
+                FieldError::new("validation_invalid_format", "Must be 15 characters of a-z and 0-9."),
+            );
+            String::new()
+        }
+    };
+    let mut record = match normalize(collection, &body, None) {
+        Ok(record) => record,
+        Err(field_errors) => {
+            errors.extend(field_errors);
+            body.clone()
+        }
+    };
+    let plan = match plan_files(collection, None, &body, files, &mut record) {
+        Ok(plan) => Some(plan),
+        Err(field_errors) => {
+            errors.extend(field_errors);
+            None
+        }
+    };
+    let now = now_text();
+    record.insert("id".into(), json!(id));
+    record.insert("collectionId".into(), json!(collection.id));
+    record.insert("collectionName".into(), json!(collection.name));
+    record.insert("created".into(), json!(now));
+    record.insert("updated".into(), json!(now));
+
+    // The rule first, as PocketBase: a caller it refuses learns nothing about the fields.
+    if !allows(&collection.create_rule, caller, Some(&body), "POST", &record) {
+        return error(StatusCode::BAD_REQUEST, "Failed to create record.");
+    }
+    if errors.is_empty() {
+        match store.get(collection, &id).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                errors.insert(
+                    "id".into(),
+                    FieldError::new("validation_invalid_id", "The record id is invalid or already exists."),
+                );
+            }
+            Err(e) => return internal(&format!("cannot check the record id: {e}")),
+        }
+    }
+    let Some(plan) = plan.filter(|_| errors.is_empty()) else {
+        return validation_failed("Failed to create record.", errors);
+    };
+    save(&target, &store, caller, record, plan).await
+}
+
+/// `PATCH …/records/{id}`
+pub(crate) async fn update(
+    app: &App,
+    caller: &Caller,
+    submission: Submission,
+    collection: &str,
+    id: &str,
+) -> Response<Body> {
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return internal(&e),
+    };
+    let target = match target(&loaded, collection) {
+        Ok(target) => target,
+        Err(answer) => return answer,
+    };
+    let collection = target.collection;
+    if superusers_only(&collection.update_rule, caller) {
+        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
+    }
+    let store = App::records(target.storage.clone());
+    let existing = match store.get(collection, id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return super::not_found(),
+        Err(e) => return internal(&format!("cannot read the record: {e}")),
+    };
+    let (body, files) = match submission.read(app).await {
+        Ok(read) => read,
+        Err(answer) => return answer,
+    };
+    if !allows(&collection.update_rule, caller, Some(&body), "PATCH", &existing) {
+        return super::not_found();
+    }
+    let mut errors = BTreeMap::new();
+    if body.get("id").is_some_and(|given| given.as_str() != Some(id)) {
+        errors.insert(
+            "id".to_owned(),
+            FieldError::new("validation_invalid_value", "The id of a record cannot change."),
+        );
+    }
+    let mut record = match normalize(collection, &body, Some(&existing)) {
+        Ok(record) => record,
+        Err(field_errors) => {
+            errors.extend(field_errors);
+            existing.clone()
+        }
+    };
+    let plan = match plan_files(collection, Some(&existing), &body, files, &mut record) {
+        Ok(plan) => Some(plan),
+        Err(field_errors) => {
+            errors.extend(field_errors);
+            None
+        }
+    };
+    let Some(plan) = plan.filter(|_| errors.is_empty()) else {
+        return validation_failed("Failed to update record.", errors);
+    };
+    record.insert("updated".into(), json!(now_text()));
+    save(&target, &store, caller, record, plan).await
+}
+
+/// `DELETE …/records/{id}`: the record, then its files.
+pub(crate) async fn delete(app: &App, caller: &Caller, collection: &str, id: &str) -> Response<Body> {
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return internal(&e),
+    };
+    let target = match target(&loaded, collection) {
+        Ok(target) => target,
+        Err(answer) => return answer,
+    };
+    let collection = target.collection;
+    if superusers_only(&collection.delete_rule, caller) {
+        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
+    }
+    let store = App::records(target.storage.clone());
+    let record = match store.get(collection, id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return super::not_found(),
+        Err(e) => return internal(&format!("cannot read the record: {e}")),
+    };
+    if !allows(&collection.delete_rule, caller, None, "DELETE", &record) {
+        return super::not_found();
+    }
+    if let Err(e) = store.delete(collection, id).await {
+        return internal(&format!("cannot delete the record: {e}"));
+    }
+    let prefix = format!("{}/{}/", collection.id, id);
+    if let Err(e) = target.storage.delete_prefix(&prefix).await {
+        return internal(&format!("the record is deleted but its files are not: {e}"));
+    }
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::empty())
+        .expect("static response")
+}
+
+fn valid_new_id(id: &str) -> bool {
+    id.len() == 15 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+fn validation_failed(message: &str, errors: BTreeMap<String, FieldError>) -> Response<Body> {
+    let data = serde_json::to_value(errors).unwrap_or_default();
+    with_data(StatusCode::BAD_REQUEST, message, data)
+}
+
+/// Uploads, then the record, then deletes replaced files. On failure, the uploads are
+/// deleted again and the stored record is as it was.
+async fn save(
+    target: &Target<'_>,
+    store: &impl RecordStore,
+    caller: &Caller,
+    record: Record,
+    plan: FilePlan,
+) -> Response<Body> {
+    let collection = target.collection;
+    let id = record["id"].as_str().unwrap_or_default().to_owned();
+    let mut uploaded = Vec::new();
+    let mut failure = None;
+    for upload in plan.uploads {
+        let key = crate::files::key(&collection.id, &id, &upload.stored_name);
+        let options = UploadOptions::default().content_type(upload.content_type.clone());
+        match target.storage.upload(&key, upload.file.body, &options).await {
+            Ok(()) => uploaded.push(key),
+            Err(e) => {
+                failure = Some(format!("cannot store the file {:?}: {e}", upload.file.filename));
+                break;
+            }
+        }
+    }
+    if failure.is_none() {
+        if let Err(e) = store.put(collection, &record).await {
+            failure = Some(format!("cannot store the record: {e}"));
+        }
+    }
+    if let Some(failure) = failure {
+        for key in &uploaded {
+            let _ = target.storage.delete(key).await;
+        }
+        return internal(&failure);
+    }
+    for name in &plan.removed {
+        // The record no longer names it: a failed delete leaves an unreachable object,
+        // never a broken record.
+        let _ = target
+            .storage
+            .delete(&crate::files::key(&collection.id, &id, name))
+            .await;
+    }
+    json(StatusCode::OK, &visible(collection, record, caller))
+}
+
+struct Upload {
+    stored_name: String,
+    content_type: String,
+    file: FormFile,
+}
+
+/// What a request does to the files: what to store, and which old files to delete.
+struct FilePlan {
+    uploads: Vec<Upload>,
+    removed: Vec<String>,
+}
+
+fn names_of(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(name)) if !name.is_empty() => vec![name.clone()],
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Applies the file fields of a request to `record` and checks them with PocketBase's
+/// codes: `validation_invalid_file`, `validation_too_many_files`,
+/// `validation_file_size_limit`, `validation_invalid_mime_type`, `validation_required`.
+fn plan_files(
+    collection: &Collection,
+    existing: Option<&Record>,
+    body: &Map<String, Value>,
+    files: Vec<FormFile>,
+    record: &mut Record,
+) -> Result<FilePlan, BTreeMap<String, FieldError>> {
+    let mut errors = BTreeMap::new();
+    let mut plan = FilePlan {
+        uploads: Vec::new(),
+        removed: Vec::new(),
+    };
+    let mut files: Vec<Option<FormFile>> = files.into_iter().map(Some).collect();
+    for field in collection.file_fields() {
+        let FieldKind::File {
+            max_select,
+            max_size,
+            mime_types,
+            ..
+        } = &field.kind
+        else {
+            continue;
+        };
+        let name = &field.name;
+        let current = names_of(existing.and_then(|r| r.get(name)));
+        let mut take = |key: &str| -> Vec<FormFile> {
+            files
+                .iter_mut()
+                .filter(|f| f.as_ref().is_some_and(|f| f.field == *key))
+                .filter_map(Option::take)
+                .collect()
+        };
+        let replacing = take(name);
+        let appending = take(&format!("{name}+"));
+        let mut names = if body.contains_key(name) {
+            let given = names_of(body.get(name));
+            let unknown: Vec<&String> = given.iter().filter(|n| !current.contains(n)).collect();
+            if !unknown.is_empty() {
+                errors.insert(
+                    name.clone(),
+                    FieldError::new("validation_invalid_file", format!("Invalid new files: {unknown:?}.")),
+                );
+                continue;
+            }
+            given
+        } else if !replacing.is_empty() {
+            Vec::new()
+        } else {
+            current.clone()
+        };
+        let removing = names_of(body.get(&format!("{name}-")));
+        names.retain(|n| !removing.contains(n));
+
+        let max_size = if *max_size == 0 {
+            DEFAULT_MAX_FILE_SIZE
+        } else {
+            *max_size
+        };
+        let mut field_error = None;
+        let mut uploads = Vec::new();
+        for file in replacing.into_iter().chain(appending) {
+            let content_type = content_type_for(&file.head);
+            let essence = content_type.split(';').next().unwrap_or("").trim().to_owned();
+            let stored_name = sanitize(&file.filename, extension_for(&essence));
+            if file.size > max_size {
+                field_error.get_or_insert(FieldError::new(
+                    "validation_file_size_limit",
+                    format!(
+                        "Failed to upload {} - the maximum allowed file size is {max_size} bytes.",
+                        file.filename
+                    ),
+                ));
+            } else if !mime_types.is_empty() && !mime_types.iter().any(|t| t.eq_ignore_ascii_case(&essence)) {
+                field_error.get_or_insert(FieldError::new(
+                    "validation_invalid_mime_type",
+                    format!("{stored_name:?} mime type must be one of: {}.", mime_types.join(", ")),
+                ));
+            }
+            names.push(stored_name.clone());
+            uploads.push(Upload {
+                stored_name,
+                content_type,
+                file,
+            });
+        }
+        if field_error.is_none() && names.len() > *max_select as usize {
+            field_error = Some(FieldError::new(
+                "validation_too_many_files",
+                format!("The maximum allowed files is {max_select}"),
+            ));
+        }
+        if field_error.is_none() && names.is_empty() && field.required {
+            field_error = Some(FieldError::new("validation_required", "Cannot be blank."));
+        }
+        if let Some(error) = field_error {
+            errors.insert(name.clone(), error);
+            continue;
+        }
+        plan.removed
+            .extend(current.iter().filter(|n| !names.contains(n)).cloned());
+        plan.uploads.extend(uploads);
+        let value = if *max_select <= 1 {
+            json!(names.first().cloned().unwrap_or_default())
+        } else {
+            json!(names)
+        };
+        record.insert(name.clone(), value);
+    }
+    if errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,366 @@
+//! `GET`/`PATCH /api/settings` and `POST /api/settings/test/s3`, for superusers.
+//!
+//! The settings are PocketBase's `meta` and `s3` objects. The S3 secret is stored but
+//! never sent back: `GET` leaves it out, and a `PATCH` without it keeps the stored
+//! one, as PocketBase does. The S3 test puts, heads, reads, lists and deletes a probe
+//! object under a random prefix and reports each step, with the S3 client's hint.
+
+use super::app::{App, Env};
+use super::{json, with_data, Caller};
+use crate::error::Error;
+use crate::s3::S3Settings;
+use crate::secret::Secret;
+use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
+use crate::transport::Body;
+use http::{Response, StatusCode};
+use serde_json::{json, Map, Value};
+
+/// The settings edgefs keeps.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Settings {
+    pub app_name: String,
+    pub app_url: String,
+    pub s3: S3Settings,
+}
+
+impl Settings {
+    pub(crate) fn from_env(env: &Env) -> Settings {
+        Settings {
+            app_name: "edgefs".into(),
+            app_url: String::new(),
+            s3: env.s3.clone(),
+        }
+    }
+
+    /// From the stored JSON, which has the secret; missing parts come from `env`.
+    pub(crate) fn from_stored(value: &Value, env: &Env) -> Settings {
+        let mut settings = Settings::from_env(env);
+        settings.apply(value);
+        if let Some(secret) = value.pointer("/s3/secret").and_then(Value::as_str) {
+            settings.s3.secret = Secret::new(secret);
+        }
+        settings
+    }
+
+    pub(crate) fn to_stored(&self) -> Value {
+        let mut value = self.to_public();
+        value["s3"]["secret"] = Value::String(self.s3.secret.expose().to_owned());
+        value
+    }
+
+    /// PocketBase's shape, without the secret.
+    pub fn to_public(&self) -> Value {
+        json!({
+            "meta": {"appName": self.app_name, "appURL": self.app_url},
+            "s3": {
+                "enabled": self.s3.enabled,
+                "bucket": self.s3.bucket,
+                "region": self.s3.region,
+                "endpoint": self.s3.endpoint,
+                "accessKey": self.s3.access_key,
+                "forcePathStyle": self.s3.force_path_style,
+            },
+        })
+    }
+
+    /// Applies a PATCH body's known keys (a wrong type is a field error). An absent or
+    /// empty `secret` keeps the stored one.
+    fn apply(&mut self, body: &Value) -> Map<String, Value> {
+        let mut errors = Map::new();
+        let field_errors = |section: &str, name: &str, errors: &mut Map<String, Value>| {
+            let entry = errors.entry(section.to_owned()).or_insert_with(|| json!({}));
+            entry[name] = json!({"code": "validation_invalid_value", "message": "Invalid value."});
+        };
+        if let Some(meta) = body.get("meta").and_then(Value::as_object) {
+            for (key, target) in [("appName", &mut self.app_name), ("appURL", &mut self.app_url)] {
+                match meta.get(key) {
+                    None => {}
+                    Some(Value::String(text)) => *target = text.clone(),
+                    Some(_) => field_errors("meta", key, &mut errors),
+                }
+            }
+        }
+        if let Some(s3) = body.get("s3").and_then(Value::as_object) {
+            let settings = &mut self.s3;
+            for (key, target) in [
+                ("bucket", &mut settings.bucket),
+                ("region", &mut settings.region),
+                ("endpoint", &mut settings.endpoint),
+                ("accessKey", &mut settings.access_key),
+            ] {
+                match s3.get(key) {
+                    None => {}
+                    Some(Value::String(text)) => *target = text.trim().to_owned(),
+                    Some(_) => field_errors("s3", key, &mut errors),
+                }
+            }
+            for (key, target) in [
+                ("enabled", &mut settings.enabled),
+                ("forcePathStyle", &mut settings.force_path_style),
+            ] {
+                match s3.get(key) {
+                    None => {}
+                    Some(Value::Bool(on)) => *target = *on,
+                    Some(_) => field_errors("s3", key, &mut errors),
+                }
+            }
+            match s3.get("secret") {
+                Some(Value::String(secret)) if !secret.is_empty() => settings.secret = Secret::new(secret.clone()),
+                None | Some(Value::String(_)) | Some(Value::Null) => {}
+                Some(_) => field_errors("s3", "secret", &mut errors),
+            }
+        }
+        errors
+    }
+
+    /// PocketBase's checks: with S3 enabled, every field is required and the endpoint
+    /// must be a URL. Field errors in PocketBase's shape, under `s3`.
+    fn validate(&self) -> Map<String, Value> {
+        let mut errors = Map::new();
+        if !self.s3.enabled {
+            return errors;
+        }
+        s3_field_errors(&self.s3, &mut errors);
+        errors
+    }
+
+    pub(crate) fn s3_same(&self, other: &Settings) -> bool {
+        self.s3 == other.s3
+    }
+}
+
+fn s3_field_errors(s3: &S3Settings, errors: &mut Map<String, Value>) {
+    let mut fields = Map::new();
+    let blank = json!({"code": "validation_required", "message": "Cannot be blank."});
+    for (name, value) in [
+        ("endpoint", s3.endpoint.as_str()),
+        ("bucket", s3.bucket.as_str()),
+        ("region", s3.region.as_str()),
+        ("accessKey", s3.access_key.as_str()),
+    ] {
+        if value.trim().is_empty() {
+            fields.insert(name.into(), blank.clone());
+        }
+    }
+    if s3.secret.is_empty() {
+        fields.insert("secret".into(), blank.clone());
+    }
+    if !fields.contains_key("endpoint") {
+        if let Err(e) = crate::s3::Endpoint::parse(&s3.endpoint) {
+            fields.insert(
+                "endpoint".into(),
+                json!({"code": "validation_is_url", "message": format!("Must be a valid URL: {}", e.problem)}),
+            );
+        }
+    }
+    if !fields.is_empty() {
+        errors.insert("s3".into(), Value::Object(fields));
+    }
+}
+
+/// `GET /api/settings`
+pub(crate) async fn get(app: &App, caller: &Caller) -> Response<Body> {
+    if let Err(denied) = caller.require_superuser() {
+        return denied;
+    }
+    match app.loaded().await {
+        Ok(loaded) => json(StatusCode::OK, &loaded.settings.to_public()),
+        Err(e) => super::internal(&e),
+    }
+}
+
+/// `PATCH /api/settings`
+pub(crate) async fn patch(app: &App, caller: &Caller, body: Result<Value, Response<Body>>) -> Response<Body> {
+    if let Err(denied) = caller.require_superuser() {
+        return denied;
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return super::internal(&e),
+    };
+    let mut settings = loaded.settings.clone();
+    let mut errors = settings.apply(&body);
+    if errors.is_empty() {
+        errors = settings.validate();
+    }
+    if !errors.is_empty() {
+        return with_data(
+            StatusCode::BAD_REQUEST,
+            "An error occurred while saving the new settings.",
+            Value::Object(errors),
+        );
+    }
+    match app.save_settings(settings).await {
+        Ok(loaded) => json(StatusCode::OK, &loaded.settings.to_public()),
+        Err(e) => super::internal(&format!("cannot save the settings: {e}")),
+    }
+}
+
+/// One step of the S3 test.
+struct Step {
+    name: &'static str,
+    outcome: Result<(), Error>,
+}
+
+/// `POST /api/settings/test/s3`: the saved S3 settings, with any unsaved ones from the
+/// body's `s3` object on top (a missing secret is the saved one).
+pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Response<Body>>) -> Response<Body> {
+    if let Err(denied) = caller.require_superuser() {
+        return denied;
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
+    let loaded = match app.loaded().await {
+        Ok(loaded) => loaded,
+        Err(e) => return super::internal(&e),
+    };
+    let mut settings = loaded.settings.clone();
+    let mut errors = settings.apply(&json!({"s3": body.get("s3").cloned().unwrap_or(json!({}))}));
+    if errors.is_empty() {
+        s3_field_errors(&settings.s3, &mut errors);
+    }
+    if !errors.is_empty() {
+        return with_data(
+            StatusCode::BAD_REQUEST,
+            "Failed to test the S3 filesystem.",
+            errors.remove("s3").unwrap_or(Value::Object(errors)),
+        );
+    }
+    let storage = match app.platform().s3_storage(&settings.s3) {
+        Ok(storage) => storage,
+        Err(e) => {
+            return with_data(
+                StatusCode::BAD_REQUEST,
+                &format!("Failed to test the S3 filesystem. Raw error: \n{e}"),
+                json!({"steps": [step_json("settings", &Err(e))]}),
+            )
+        }
+    };
+    let steps = probe(storage.as_ref()).await;
+    match steps
+        .iter()
+        .find_map(|step| step.outcome.as_ref().err().map(|e| (step.name, e)))
+    {
+        None => Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .body(Body::empty())
+            .expect("static response"),
+        Some((name, error)) => with_data(
+            StatusCode::BAD_REQUEST,
+            &format!("Failed to test the S3 filesystem. Raw error: \n{name}: {error}"),
+            json!({"steps": steps.iter().map(|s| step_json(s.name, &s.outcome)).collect::<Vec<_>>()}),
+        ),
+    }
+}
+
+fn step_json(name: &str, outcome: &Result<(), Error>) -> Value {
+    match outcome {
+        Ok(()) => json!({"step": name, "ok": true}),
+        Err(error) => {
+            let mut value = json!({"step": name, "ok": false, "error": error.to_string()});
+            if let Some(code) = error.code() {
+                value["code"] = Value::String(code.to_owned());
+            }
+            if let Some(status) = error.status() {
+                value["status"] = json!(status);
+            }
+            if let Some(hint) = error.hint() {
+                value["hint"] = Value::String(hint);
+            }
+            value
+        }
+    }
+}
+
+/// PUT, HEAD, GET, LIST and DELETE of a probe object under a random prefix. The probe
+/// is deleted whatever happened before; a step that cannot run after a failed one is
+/// reported as skipped.
+async fn probe(storage: &dyn Storage) -> Vec<Step> {
+    let prefix = format!(
+        ".edgefs/probe-{}/",
+        crate::random::string(12, crate::random::LOWERCASE_ALPHANUMERIC)
+    );
+    let key = format!("{prefix}probe.txt");
+    let content = b"edgefs S3 probe".to_vec();
+    let mut steps = Vec::new();
+    let options = UploadOptions::default().content_type("text/plain");
+    let put = storage.upload(&key, Body::from(content.clone()), &options).await;
+    let stored = put.is_ok();
+    steps.push(Step {
+        name: "put",
+        outcome: put,
+    });
+    let skipped = || Err(Error::InvalidInput("skipped: the put step failed".into()));
+    if stored {
+        let head = match storage.attributes(&key).await {
+            Ok(Some(attributes)) if attributes.size == content.len() as u64 => Ok(()),
+            Ok(Some(attributes)) => Err(Error::InvalidResponse(format!(
+                "the probe's size is {} bytes, {} were written",
+                attributes.size,
+                content.len()
+            ))),
+            Ok(None) => Err(Error::InvalidResponse("the probe just written is not there".into())),
+            Err(e) => Err(e),
+        };
+        steps.push(Step {
+            name: "head",
+            outcome: head,
+        });
+        let get = match storage.get(&key, &GetOptions::default()).await {
+            Ok(GetOutcome::Found(object)) => match object.body.collect(1024).await {
+                Ok(bytes) if bytes.as_ref() == content.as_slice() => Ok(()),
+                Ok(_) => Err(Error::InvalidResponse(
+                    "the probe read back differs from what was written".into(),
+                )),
+                Err(e) => Err(e),
+            },
+            Ok(_) => Err(Error::InvalidResponse(
+                "the probe just written could not be read".into(),
+            )),
+            Err(e) => Err(e),
+        };
+        steps.push(Step {
+            name: "get",
+            outcome: get,
+        });
+        let list = match storage.list(&prefix, None, 10).await {
+            Ok(page) if page.items.iter().any(|item| item.key == key) => Ok(()),
+            Ok(_) => Err(Error::InvalidResponse("the listing does not show the probe".into())),
+            Err(e) => Err(e),
+        };
+        steps.push(Step {
+            name: "list",
+            outcome: list,
+        });
+    } else {
+        for name in ["head", "get", "list"] {
+            steps.push(Step {
+                name,
+                outcome: skipped(),
+            });
+        }
+    }
+    // Always try: a put that failed half-way may still have left something.
+    let delete = storage.delete(&key).await;
+    let delete = match delete {
+        Ok(()) if stored => match storage.attributes(&key).await {
+            Ok(None) => Ok(()),
+            Ok(Some(_)) => Err(Error::InvalidResponse(
+                "the probe is still there after the delete".into(),
+            )),
+            Err(e) => Err(e),
+        },
+        other => other,
+    };
+    steps.push(Step {
+        name: "delete",
+        outcome: delete,
+    });
+    steps
+}
