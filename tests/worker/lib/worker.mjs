@@ -1,0 +1,132 @@
+// The Worker target: the built Worker (build/index.js) under Miniflare, listening on
+// 127.0.0.1 so the SDK talks to it over real HTTP, on one storage backend:
+//
+//   memory  no bindings
+//   kv      the KV namespace STORAGE
+//   r2      the R2 bucket BUCKET (and STORAGE, where settings and collections persist)
+//   s3      S3_* variables pointing at a SeaweedFS started here (signatures checked)
+//
+// Users are tokens the app signs itself with AUTH_SECRET (the Worker has no users
+// collection): HS256 with PocketBase's claims for its `users` collection.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { recordId, userToken } from "./jwt.mjs";
+import { listKeys, startSeaweedFs } from "./seaweedfs.mjs";
+
+export const BACKENDS = ["memory", "kv", "r2", "s3"];
+
+const SUPERUSER = { email: "root@edgefs.test", password: "edgefs-root-password" };
+const AUTH_SECRET = "edgefs-sdk-suite-auth-secret-0123456789abcdef";
+
+export async function startWorker(root, backend) {
+  const entry = join(root, "build/index.js");
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run bash scripts/lib-worker.sh build`);
+  const compatibilityDate = readFileSync(join(root, "wrangler.toml"), "utf8").match(
+    /^compatibility_date\s*=\s*"([^"]+)"/m,
+  )[1];
+  const bindings = {
+    AUTH_SECRET,
+    SUPERUSER_EMAIL: SUPERUSER.email,
+    SUPERUSER_PASSWORD: SUPERUSER.password,
+  };
+  const options = {};
+  let seaweed;
+  switch (backend) {
+    case "memory":
+      break;
+    case "kv":
+      options.kvNamespaces = ["STORAGE"];
+      break;
+    case "r2":
+      options.r2Buckets = ["BUCKET"];
+      options.kvNamespaces = ["STORAGE"];
+      break;
+    case "s3":
+      seaweed = await startSeaweedFs("edgefs-sdk");
+      Object.assign(bindings, {
+        S3_ENABLED: "true",
+        S3_BUCKET: seaweed.bucket,
+        S3_REGION: seaweed.region,
+        S3_ENDPOINT: seaweed.endpoint,
+        S3_ACCESS_KEY: seaweed.accessKey,
+        S3_SECRET_KEY: seaweed.secretKey,
+        S3_FORCE_PATH_STYLE: "true",
+      });
+      break;
+    default:
+      throw new Error(`unknown backend ${backend}`);
+  }
+  let mf;
+  try {
+    mf = new Miniflare({
+      modules: true,
+      scriptPath: entry,
+      modulesRules: [
+        { type: "ESModule", include: ["**/*.js"] },
+        { type: "CompiledWasm", include: ["**/*.wasm"] },
+      ],
+      compatibilityDate,
+      host: "127.0.0.1",
+      port: 0,
+      bindings,
+      ...options,
+    });
+    const url = String(await mf.ready).replace(/\/$/, "");
+    return {
+      name: `worker/${backend}`,
+      backend,
+      url,
+      superuser: SUPERUSER,
+      // On S3: the server and its credentials (the settings tests use them).
+      s3: seaweed,
+      /** A user of the app's `users` collection: a token signed with AUTH_SECRET. */
+      async user() {
+        const id = recordId();
+        return {
+          id,
+          token: userToken(id, AUTH_SECRET),
+          record: { id, collectionId: "_pb_users_auth_", collectionName: "users" },
+        };
+      },
+      /**
+       * The keys under `prefix` in the backend, read through Miniflare's bindings or
+       * from SeaweedFS; null for memory (inside the Worker, not observable).
+       */
+      async objectKeys(prefix) {
+        const keys = [];
+        if (backend === "kv") {
+          const kv = await mf.getKVNamespace("STORAGE");
+          let cursor;
+          do {
+            const page = await kv.list({ prefix, cursor });
+            keys.push(...page.keys.map((k) => k.name));
+            cursor = page.list_complete ? undefined : page.cursor;
+          } while (cursor);
+        } else if (backend === "r2") {
+          const r2 = await mf.getR2Bucket("BUCKET");
+          let cursor;
+          do {
+            const page = await r2.list({ prefix, cursor });
+            keys.push(...page.objects.map((o) => o.key));
+            cursor = page.truncated ? page.cursor : undefined;
+          } while (cursor);
+        } else if (backend === "s3") {
+          return listKeys(seaweed, prefix);
+        } else {
+          return null;
+        }
+        return keys.sort();
+      },
+      async stop() {
+        await mf?.dispose();
+        await seaweed?.stop();
+      },
+    };
+  } catch (error) {
+    await mf?.dispose().catch(() => {});
+    await seaweed?.stop();
+    throw error;
+  }
+}
+
