@@ -139,6 +139,10 @@ fn number(
             format!("Must be less or equal than {max}"),
         ));
     }
+    // Whole numbers as integers (`3`, not `3.0`), as PocketBase writes them.
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        return Ok(json!(n as i64));
+    }
     Ok(serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(json!(0)))
 }
 
@@ -178,7 +182,7 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(record["pages"], json!(12.0));
+        assert_eq!(record["pages"], json!(12));
         assert!(!record.contains_key("extra"), "unknown keys are ignored");
 
         let errors = normalize(documents, &object(json!({"pages": 1.5})), None).unwrap_err();

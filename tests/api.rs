@@ -1,0 +1,741 @@
+//! The API end to end on the in-memory backend, natively: every route with its rules,
+//! statuses and error shapes as PocketBase answers them. (The same flows run in the
+//! Worker under workerd with PocketBase's SDK: tests/worker/sdk.test.mjs.)
+#![cfg(not(target_arch = "wasm32"))]
+
+use base64::Engine as _;
+use edgefs::api::{handle, App, Env};
+use edgefs::auth::JwtSigner;
+use edgefs::{Body, Secret};
+use http::{Request, Response};
+use serde_json::{json, Map, Value};
+
+const SECRET: &str = "test-auth-secret-0123456789";
+const EMAIL: &str = "admin@example.test";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+fn env() -> Env {
+    Env::from_lookup(|name| match name {
+        "AUTH_SECRET" => Some(SECRET.into()),
+        "SUPERUSER_EMAIL" => Some(EMAIL.into()),
+        "SUPERUSER_PASSWORD" => Some(PASSWORD.into()),
+        _ => None,
+    })
+}
+
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    bytes: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.bytes)))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+struct Client {
+    app: App,
+}
+
+impl Client {
+    fn new() -> Client {
+        Client {
+            app: App::in_memory(env()),
+        }
+    }
+
+    fn send(&self, request: Request<Body>) -> Answer {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let response: Response<Body> = handle(&self.app, request).await;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let bytes = response.into_body().collect(usize::MAX).await.unwrap().to_vec();
+            Answer { status, headers, bytes }
+        })
+    }
+
+    fn request(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            builder = builder.header("authorization", token);
+        }
+        let body = match body {
+            Some(value) => {
+                builder = builder.header("content-type", "application/json");
+                Body::from(value.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(builder.body(body).unwrap())
+    }
+
+    fn form(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Answer {
+        let boundary = "edgefs-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, filename, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"));
+        if let Some(token) = token {
+            builder = builder.header("authorization", token);
+        }
+        self.send(builder.body(Body::from(body)).unwrap())
+    }
+
+    fn superuser(&self) -> String {
+        let answer = self.request(
+            "POST",
+            "/api/collections/_superusers/auth-with-password",
+            None,
+            Some(json!({"identity": EMAIL, "password": PASSWORD})),
+        );
+        assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.bytes));
+        answer.json()["token"].as_str().unwrap().to_owned()
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A user's auth token, as an app that shares `AUTH_SECRET` signs it.
+fn user_token(id: &str) -> String {
+    let mut claims = Map::new();
+    claims.insert("id".into(), json!(id));
+    claims.insert("type".into(), json!("auth"));
+    claims.insert("collectionId".into(), json!("_pb_users_auth_"));
+    claims.insert("collectionName".into(), json!("users"));
+    claims.insert("exp".into(), json!(now() + 3600));
+    JwtSigner::new(Secret::new(SECRET)).sign(&claims)
+}
+
+const NOT_FOUND: &str = r#"{"data":{},"message":"The requested resource wasn't found.","status":404}"#;
+
+fn assert_not_found(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, 404, "{what}: {}", String::from_utf8_lossy(&answer.bytes));
+    assert_eq!(String::from_utf8_lossy(&answer.bytes), NOT_FOUND, "{what}");
+}
+
+#[test]
+fn superuser_sign_in_and_refusals() {
+    let client = Client::new();
+    let answer = client.request(
+        "POST",
+        "/api/collections/_superusers/auth-with-password",
+        None,
+        Some(json!({"identity": "ADMIN@example.test", "password": PASSWORD})),
+    );
+    assert_eq!(answer.status, 200);
+    let body = answer.json();
+    assert_eq!(body["record"]["email"], EMAIL);
+    assert_eq!(body["record"]["collectionName"], "_superusers");
+    assert_eq!(body["record"]["id"].as_str().unwrap().len(), 15);
+    let token = body["token"].as_str().unwrap();
+    // The token works, with or without `Bearer `.
+    assert_eq!(client.request("GET", "/api/settings", Some(token), None).status, 200);
+    assert_eq!(
+        client
+            .request("GET", "/api/settings", Some(&format!("Bearer {token}")), None)
+            .status,
+        200
+    );
+
+    let wrong = client.request(
+        "POST",
+        "/api/collections/_superusers/auth-with-password",
+        None,
+        Some(json!({"identity": EMAIL, "password": "nope"})),
+    );
+    assert_eq!(wrong.status, 400);
+    assert_eq!(wrong.json()["message"], "Failed to authenticate.");
+    let blank = client.request(
+        "POST",
+        "/api/collections/_superusers/auth-with-password",
+        None,
+        Some(json!({"identity": ""})),
+    );
+    assert_eq!(blank.status, 400);
+    assert_eq!(blank.json()["data"]["password"]["code"], "validation_required");
+
+    // Settings need a superuser: 401 for visitors, 403 for users.
+    assert_eq!(client.request("GET", "/api/settings", None, None).status, 401);
+    assert_eq!(
+        client
+            .request("GET", "/api/settings", Some(&user_token("u1")), None)
+            .status,
+        403
+    );
+    // A refreshed token works too.
+    let refreshed = client.request("POST", "/api/collections/_superusers/auth-refresh", Some(token), None);
+    assert_eq!(refreshed.status, 200);
+    assert_ne!(refreshed.json()["token"], Value::Null);
+}
+
+#[test]
+fn tokens_that_must_not_authenticate() {
+    let client = Client::new();
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let claims = json!({"id": "x", "type": "auth", "collectionName": "_superusers", "collectionId": "pbc_3142635823", "exp": now() + 600});
+    let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims));
+    let expired = {
+        let mut c = claims.as_object().unwrap().clone();
+        c.insert("exp".into(), json!(now() - 10));
+        JwtSigner::new(Secret::new(SECRET)).sign(&c)
+    };
+    let other_secret = JwtSigner::new(Secret::new("another secret")).sign(claims.as_object().unwrap());
+    let file_type = {
+        let mut c = claims.as_object().unwrap().clone();
+        c.insert("type".into(), json!("file"));
+        JwtSigner::new(Secret::new(SECRET)).sign(&c)
+    };
+    for (what, token) in [
+        ("alg none", none.as_str()),
+        ("expired", &expired),
+        ("wrong secret", &other_secret),
+        ("file token as auth", &file_type),
+        ("garbage", "not.a.jwt"),
+    ] {
+        let answer = client.request("GET", "/api/settings", Some(token), None);
+        assert_eq!(answer.status, 401, "{what}");
+    }
+}
+
+#[test]
+fn without_auth_secret_sign_in_is_refused_clearly() {
+    let app = App::in_memory(Env::from_lookup(|name| match name {
+        "SUPERUSER_EMAIL" => Some(EMAIL.into()),
+        "SUPERUSER_PASSWORD" => Some(PASSWORD.into()),
+        _ => None,
+    }));
+    let client = Client { app };
+    let answer = client.request(
+        "POST",
+        "/api/collections/_superusers/auth-with-password",
+        None,
+        Some(json!({"identity": EMAIL, "password": PASSWORD})),
+    );
+    assert_eq!(answer.status, 503);
+    assert!(answer.json()["message"].as_str().unwrap().contains("AUTH_SECRET"));
+}
+
+#[test]
+fn collections_read_and_import() {
+    let client = Client::new();
+    let su = client.superuser();
+    let list = client.request("GET", "/api/collections", Some(&su), None);
+    assert_eq!(list.status, 200);
+    let list = list.json();
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["posts", "documents"]);
+    assert_eq!(list["totalItems"], 2);
+    let posts_id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        client
+            .request("GET", &format!("/api/collections/{posts_id}"), Some(&su), None)
+            .json()["name"],
+        "posts"
+    );
+    assert_eq!(client.request("GET", "/api/collections/posts", None, None).status, 401);
+
+    let bad = client.request(
+        "PUT",
+        "/api/collections/import",
+        Some(&su),
+        Some(json!({"collections": [{"name": "notes", "type": "base", "listRule": "title = ", "fields": [{"name": "title", "type": "text"}]}]})),
+    );
+    assert_eq!(bad.status, 400);
+    let bad = bad.json();
+    assert_eq!(bad["message"], "Failed to import collections.");
+    assert_eq!(
+        bad["data"]["collections"]["code"],
+        "validation_collections_import_failure"
+    );
+    assert!(bad["data"]["collections"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("listRule"));
+    assert_eq!(
+        client.request("GET", "/api/collections/notes", Some(&su), None).status,
+        404,
+        "nothing imported"
+    );
+
+    let good = client.request(
+        "PUT",
+        "/api/collections/import",
+        Some(&su),
+        Some(json!({"collections": [{"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": [{"name": "title", "type": "text"}]}], "deleteMissing": false})),
+    );
+    assert_eq!(good.status, 204);
+    assert_eq!(
+        client.request("GET", "/api/collections/notes", Some(&su), None).status,
+        200
+    );
+    assert_eq!(
+        client.request("GET", "/api/collections/posts", Some(&su), None).status,
+        200,
+        "merged"
+    );
+    let created = client.request(
+        "POST",
+        "/api/collections/notes/records",
+        None,
+        Some(json!({"title": "hi"})),
+    );
+    assert_eq!(created.status, 200);
+    assert_eq!(created.json()["collectionName"], "notes");
+}
+
+#[test]
+fn records_rules_and_files() {
+    let client = Client::new();
+    let alice = user_token("alice0000000001");
+    let bob = user_token("bob000000000001");
+
+    // Create needs auth (a failing create rule is 400).
+    let denied = client.form("POST", "/api/collections/posts/records", None, &[("title", "x")], &[]);
+    assert_eq!(denied.status, 400);
+    assert_eq!(denied.json()["message"], "Failed to create record.");
+
+    let created = client.form(
+        "POST",
+        "/api/collections/posts/records",
+        Some(&alice),
+        &[("title", "Hello"), ("author", "alice0000000001"), ("published", "true")],
+        &[("cover", "My Photo.png", PNG)],
+    );
+    assert_eq!(created.status, 200, "{}", String::from_utf8_lossy(&created.bytes));
+    let post = created.json();
+    let id = post["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 15);
+    assert_eq!(post["published"], true);
+    assert_eq!(post["collectionName"], "posts");
+    assert!(post["created"].as_str().unwrap().ends_with('Z'));
+    let cover = post["cover"].as_str().unwrap().to_owned();
+    assert!(cover.starts_with("my_photo_") && cover.ends_with(".png"), "{cover}");
+
+    // The file is public: anyone with the URL.
+    let url = format!("/api/files/posts/{id}/{cover}");
+    let file = client.request("GET", &url, None, None);
+    assert_eq!(file.status, 200);
+    assert_eq!(file.bytes, PNG);
+    assert_eq!(file.header("content-type"), Some("image/png"));
+    assert!(file.header("content-disposition").unwrap().starts_with("inline"));
+    assert_eq!(
+        file.header("cache-control"),
+        Some("max-age=2592000, stale-while-revalidate=86400")
+    );
+    let by_id = client.request(
+        "GET",
+        &format!("/api/files/{}/{id}/{cover}", post["collectionId"].as_str().unwrap()),
+        None,
+        None,
+    );
+    assert_eq!(by_id.status, 200, "collections are addressed by id too");
+    let ranged = client.send(
+        Request::get(&url)
+            .header("range", "bytes=0-3")
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(ranged.status, 206);
+    assert_eq!(ranged.bytes, &PNG[..4]);
+    let download = client.request("GET", &format!("{url}?download=1"), None, None);
+    assert!(download
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment"));
+
+    // Validation: mime type and size.
+    let text = client.form(
+        "POST",
+        "/api/collections/posts/records",
+        Some(&alice),
+        &[("title", "t")],
+        &[("cover", "notes.png", b"just text, not an image")],
+    );
+    assert_eq!(text.status, 400);
+    assert_eq!(text.json()["data"]["cover"]["code"], "validation_invalid_mime_type");
+    let missing_title = client.request("POST", "/api/collections/posts/records", Some(&alice), Some(json!({})));
+    assert_eq!(missing_title.status, 400);
+    assert_eq!(missing_title.json()["data"]["title"]["code"], "validation_required");
+
+    // List with filter and sort.
+    for title in ["b second", "a first"] {
+        let r = client.request(
+            "POST",
+            "/api/collections/posts/records",
+            Some(&bob),
+            Some(json!({"title": title, "author": "bob000000000001"})),
+        );
+        assert_eq!(r.status, 200);
+    }
+    let list = client.request(
+        "GET",
+        "/api/collections/posts/records?sort=title&filter=(author%3D'bob000000000001')",
+        None,
+        None,
+    );
+    assert_eq!(list.status, 200);
+    let list = list.json();
+    assert_eq!(list["totalItems"], 2);
+    let titles: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["a first", "b second"]);
+    let bad_filter = client.request("GET", "/api/collections/posts/records?filter=title%3D", None, None);
+    assert_eq!(bad_filter.status, 400);
+
+    // Update: only the author; others get 404.
+    assert_not_found(
+        &client.request(
+            "PATCH",
+            &format!("/api/collections/posts/records/{id}"),
+            Some(&bob),
+            Some(json!({"title": "mine"})),
+        ),
+        "update by another user",
+    );
+    let replaced = client.form(
+        "PATCH",
+        &format!("/api/collections/posts/records/{id}"),
+        Some(&alice),
+        &[("title", "Hello again")],
+        &[("cover", "second.png", PNG)],
+    );
+    assert_eq!(replaced.status, 200, "{}", String::from_utf8_lossy(&replaced.bytes));
+    let new_cover = replaced.json()["cover"].as_str().unwrap().to_owned();
+    assert_ne!(new_cover, cover);
+    assert_not_found(&client.request("GET", &url, None, None), "the replaced file");
+    assert_eq!(
+        client
+            .request("GET", &format!("/api/files/posts/{id}/{new_cover}"), None, None)
+            .status,
+        200
+    );
+
+    // Delete: only the author; the files go with the record.
+    assert_not_found(
+        &client.request(
+            "DELETE",
+            &format!("/api/collections/posts/records/{id}"),
+            Some(&bob),
+            None,
+        ),
+        "delete by another user",
+    );
+    assert_eq!(
+        client
+            .request(
+                "DELETE",
+                &format!("/api/collections/posts/records/{id}"),
+                Some(&alice),
+                None
+            )
+            .status,
+        204
+    );
+    assert_not_found(
+        &client.request("GET", &format!("/api/collections/posts/records/{id}"), None, None),
+        "deleted record",
+    );
+    assert_not_found(
+        &client.request("GET", &format!("/api/files/posts/{id}/{new_cover}"), None, None),
+        "deleted file",
+    );
+}
+
+#[test]
+fn protected_files_need_a_file_token_that_passes_the_view_rule() {
+    let client = Client::new();
+    let alice = user_token("alice0000000001");
+    let bob = user_token("bob000000000001");
+    let created = client.form(
+        "POST",
+        "/api/collections/documents/records",
+        Some(&alice),
+        &[("name", "contract"), ("owner", "alice0000000001"), ("pages", "3")],
+        &[
+            ("files", "contract.pdf", b"%PDF-1.4 test"),
+            ("files", "notes.txt", b"hello"),
+        ],
+    );
+    assert_eq!(created.status, 200, "{}", String::from_utf8_lossy(&created.bytes));
+    let doc = created.json();
+    assert_eq!(doc["pages"], 3);
+    let files: Vec<String> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(files.len(), 2);
+    let url = format!("/api/files/documents/{}/{}", doc["id"].as_str().unwrap(), files[0]);
+
+    let token_for = |auth: &str| {
+        client.request("POST", "/api/files/token", Some(auth), None).json()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let alice_file = token_for(&alice);
+    let bob_file = token_for(&bob);
+    assert_eq!(client.request("POST", "/api/files/token", None, None).status, 401);
+
+    assert_not_found(&client.request("GET", &url, None, None), "no token");
+    assert_not_found(
+        &client.request("GET", &url, Some(&alice), None),
+        "auth header instead of ?token=",
+    );
+    assert_not_found(
+        &client.request("GET", &format!("{url}?token={bob_file}"), None, None),
+        "another user's token",
+    );
+    assert_not_found(
+        &client.request("GET", &format!("{url}?token={alice}"), None, None),
+        "an auth token in ?token=",
+    );
+    assert_not_found(
+        &client.request("GET", &format!("{url}?token=garbage"), None, None),
+        "garbage token",
+    );
+    let ok = client.request("GET", &format!("{url}?token={alice_file}"), None, None);
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.bytes, b"%PDF-1.4 test");
+    assert_eq!(ok.header("cache-control"), Some("private, no-store"));
+    let su_file = token_for(&client.superuser());
+    assert_eq!(
+        client
+            .request("GET", &format!("{url}?token={su_file}"), None, None)
+            .status,
+        200
+    );
+
+    // Files not in the record, and paths that try to escape, are all 404.
+    let record_id = doc["id"].as_str().unwrap();
+    for path in [
+        format!("/api/files/documents/{record_id}/other.pdf?token={alice_file}"),
+        format!("/api/files/documents/{record_id}/..%2F..%2Fsettings.json?token={alice_file}"),
+        format!("/api/files/documents/%2E%2E/{}?token={alice_file}", files[0]),
+        format!("/api/files/nope/{record_id}/{}?token={alice_file}", files[0]),
+    ] {
+        assert_not_found(&client.request("GET", &path, None, None), &path);
+    }
+
+    // List rule filters per user; view denied is 404.
+    let mine = client
+        .request("GET", "/api/collections/documents/records", Some(&alice), None)
+        .json();
+    assert_eq!(mine["totalItems"], 1);
+    let theirs = client
+        .request("GET", "/api/collections/documents/records", Some(&bob), None)
+        .json();
+    assert_eq!(theirs["totalItems"], 0);
+    assert_not_found(
+        &client.request(
+            "GET",
+            &format!("/api/collections/documents/records/{record_id}"),
+            Some(&bob),
+            None,
+        ),
+        "view by another",
+    );
+
+    // `files-` removes one file, the other stays.
+    let removed = client.request(
+        "PATCH",
+        &format!("/api/collections/documents/records/{record_id}"),
+        Some(&alice),
+        Some(json!({"files-": [files[0]]})),
+    );
+    assert_eq!(removed.status, 200);
+    assert_eq!(removed.json()["files"], json!([files[1]]));
+    assert_not_found(
+        &client.request("GET", &format!("{url}?token={alice_file}"), None, None),
+        "removed file",
+    );
+
+    // Too many files.
+    let six: Vec<(&str, &str, &[u8])> = (0..6).map(|_| ("files", "a.txt", b"x" as &[u8])).collect();
+    let too_many = client.form(
+        "POST",
+        "/api/collections/documents/records",
+        Some(&alice),
+        &[("name", "n"), ("owner", "alice0000000001")],
+        &six,
+    );
+    assert_eq!(too_many.status, 400);
+    assert_eq!(too_many.json()["data"]["files"]["code"], "validation_too_many_files");
+}
+
+#[test]
+fn null_rules_are_superusers_only() {
+    let client = Client::new();
+    let su = client.superuser();
+    let import = client.request(
+        "PUT",
+        "/api/collections/import",
+        Some(&su),
+        Some(json!({"collections": [{"name": "secrets", "type": "base", "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null, "fields": [{"name": "value", "type": "text"}]}]})),
+    );
+    assert_eq!(import.status, 204);
+    let user = user_token("u00000000000001");
+    for (method, path) in [
+        ("GET", "/api/collections/secrets/records"),
+        ("POST", "/api/collections/secrets/records"),
+    ] {
+        let answer = client.request(method, path, Some(&user), Some(json!({"value": "x"})));
+        assert_eq!(answer.status, 403, "{method} {path}");
+        assert_eq!(answer.json()["message"], "Only superusers can perform this action.");
+    }
+    let created = client.request(
+        "POST",
+        "/api/collections/secrets/records",
+        Some(&su),
+        Some(json!({"value": "x"})),
+    );
+    assert_eq!(created.status, 200);
+}
+
+#[test]
+fn malformed_bodies_are_400s_and_leave_nothing() {
+    let client = Client::new();
+    let alice = user_token("alice0000000001");
+    let broken = client.send(
+        Request::post("/api/collections/posts/records")
+            .header("authorization", &alice)
+            .header("content-type", "multipart/form-data; boundary=xyz")
+            .body(Body::from(
+                "--xyz\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nunterminated",
+            ))
+            .unwrap(),
+    );
+    assert_eq!(broken.status, 400);
+    assert_eq!(broken.json()["message"], "Failed to read the submitted data.");
+    let bad_json = client.send(
+        Request::post("/api/collections/posts/records")
+            .header("authorization", &alice)
+            .header("content-type", "application/json")
+            .body(Body::from("{\"title\": "))
+            .unwrap(),
+    );
+    assert_eq!(bad_json.status, 400);
+    let list = client
+        .request("GET", "/api/collections/posts/records", None, None)
+        .json();
+    assert_eq!(list["totalItems"], 0, "nothing was created");
+}
+
+#[test]
+fn settings_keep_the_secret_and_validate() {
+    let client = Client::new();
+    let su = client.superuser();
+    let settings = client.request("GET", "/api/settings", Some(&su), None).json();
+    assert_eq!(settings["s3"]["enabled"], false);
+    assert!(settings["s3"].get("secret").is_none());
+
+    let invalid = client.request(
+        "PATCH",
+        "/api/settings",
+        Some(&su),
+        Some(json!({"s3": {"enabled": true, "bucket": "b"}})),
+    );
+    assert_eq!(invalid.status, 400);
+    let data = invalid.json()["data"].clone();
+    assert_eq!(data["s3"]["endpoint"]["code"], "validation_required");
+    assert_eq!(data["s3"]["secret"]["code"], "validation_required");
+    assert!(data["s3"].get("bucket").is_none());
+
+    let saved = client.request(
+        "PATCH",
+        "/api/settings",
+        Some(&su),
+        Some(json!({"s3": {"bucket": "b", "region": "auto", "endpoint": "http://127.0.0.1:1", "accessKey": "AK", "secret": "TOPSECRET"}, "meta": {"appName": "mine"}})),
+    );
+    assert_eq!(saved.status, 200);
+    assert!(!String::from_utf8_lossy(&saved.bytes).contains("TOPSECRET"));
+    assert_eq!(saved.json()["meta"]["appName"], "mine");
+    // A PATCH without the secret keeps it: enabling now validates.
+    let enabled = client.request(
+        "PATCH",
+        "/api/settings",
+        Some(&su),
+        Some(json!({"s3": {"enabled": true}})),
+    );
+    assert_eq!(enabled.status, 200, "{}", String::from_utf8_lossy(&enabled.bytes));
+
+    // The S3 test against a port where nothing listens: 400 with the steps, no secret.
+    let test = client.request(
+        "POST",
+        "/api/settings/test/s3",
+        Some(&su),
+        Some(json!({"filesystem": "storage"})),
+    );
+    assert_eq!(test.status, 400);
+    let text = String::from_utf8_lossy(&test.bytes).into_owned();
+    assert!(!text.contains("TOPSECRET"));
+    let body = test.json();
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Failed to test the S3 filesystem. Raw error:"));
+    let steps = body["data"]["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["step"], "put");
+    assert_eq!(steps[0]["ok"], false);
+    assert!(steps[0]["hint"].as_str().is_some());
+    assert_eq!(steps.len(), 5);
+}
