@@ -9,6 +9,19 @@ export function client(url, auth) {
   // suite awaits every request, so this only hides mistakes.
   pb.autoCancellation(false);
   if (auth) pb.authStore.save(auth.token, auth.record);
+  // An unexpected error names the request and shows the whole error document (the
+  // test runner prints nested `data` as [Object]).
+  const send = pb.send.bind(pb);
+  pb.send = async (path, options) => {
+    try {
+      return await send(path, options);
+    } catch (error) {
+      if (error instanceof ClientResponseError) {
+        error.message += ` (${options?.method ?? "GET"} ${error.url} answered ${error.status} ${JSON.stringify(error.response)})`;
+      }
+      throw error;
+    }
+  };
   return pb;
 }
 
