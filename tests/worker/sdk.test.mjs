@@ -19,7 +19,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { decodeJwt } from "./lib/jwt.mjs";
+import { decodeJwt, signHs256 } from "./lib/jwt.mjs";
 import { file, png } from "./lib/files.mjs";
 import { assertFile404, assertFileBytes, client, rejectsWith } from "./lib/sdk.mjs";
 import { BACKENDS, startWorker } from "./lib/worker.mjs";
@@ -210,6 +210,39 @@ for (const { label, start } of targets()) {
       assert.equal(response.headers.get("x-content-type-options"), "nosniff");
       // Public: anyone with the URL, by collection name too.
       await assertFileBytes(`${target.url}/api/files/posts/${post.id}/${post.cover}`, RED, "by collection name");
+    });
+
+    test("the cover is cacheable, and ranges, HEAD and If-Modified-Since work on it", async () => {
+      needs(post, "the post with a cover");
+      const url = guest.files.getURL(post, post.cover);
+      const full = await assertFileBytes(url, RED, "the cover");
+      assert.equal(full.headers.get("cache-control"), "max-age=2592000, stale-while-revalidate=86400");
+      assert.equal(full.headers.get("content-length"), String(RED.length));
+      const lastModified = full.headers.get("last-modified");
+      assert.ok(lastModified, "Last-Modified");
+
+      const range = await fetch(url, { headers: { range: "bytes=0-9" } });
+      const part = new Uint8Array(await range.arrayBuffer());
+      assert.equal(range.status, 206);
+      assert.equal(range.headers.get("content-range"), `bytes 0-9/${RED.length}`);
+      assert.ok(Buffer.from(part).equals(Buffer.from(RED.subarray(0, 10))), "the first ten bytes");
+      const suffix = await fetch(url, { headers: { range: "bytes=-5" } });
+      const tail = new Uint8Array(await suffix.arrayBuffer());
+      assert.equal(suffix.status, 206);
+      assert.ok(Buffer.from(tail).equals(Buffer.from(RED.subarray(RED.length - 5))), "the last five bytes");
+      const beyond = await fetch(url, { headers: { range: `bytes=${RED.length + 10}-` } });
+      await beyond.arrayBuffer();
+      assert.equal(beyond.status, 416);
+      assert.equal(beyond.headers.get("content-range"), `bytes */${RED.length}`);
+
+      const head = await fetch(url, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("content-length"), String(RED.length));
+      assert.equal((await head.arrayBuffer()).byteLength, 0);
+
+      const cached = await fetch(url, { headers: { "if-modified-since": lastModified } });
+      await cached.arrayBuffer();
+      assert.equal(cached.status, 304);
     });
 
     test("?download=1 serves the cover as an attachment", async () => {
@@ -449,6 +482,14 @@ for (const { label, start } of targets()) {
       assert.equal(response.status, 404, "a file token in Authorization");
     });
 
+    test("a protected file is not stored by shared caches (edgefs on purpose; PocketBase sends its public Cache-Control)", async (t) => {
+      needs(doc, "the protected document");
+      if (target.kind !== "worker") return t.skip("PocketBase caches protected files like public ones");
+      const token = await asAlice.files.getToken();
+      const response = await assertFileBytes(asAlice.files.getURL(doc, doc.files[0], { token }), TEXT_A, "protected");
+      assert.match(response.headers.get("cache-control") ?? "", /private|no-store/);
+    });
+
     test("a superuser's file token opens any protected file", async () => {
       needs(doc, "the protected document");
       const token = await su.files.getToken();
@@ -471,6 +512,31 @@ for (const { label, start } of targets()) {
         mine.items.map((r) => r.id),
         [doc.id],
       );
+    });
+
+    test("a forged, alg:none or expired user token counts as no sign-in", async () => {
+      needs(doc, "the protected document");
+      assert.equal((await asAlice.collection("documents").getList()).totalItems, 1, "alice's own token");
+      const claims = decodeJwt(alice.token);
+      const payload = alice.token.split(".")[1];
+      const bad = [
+        ["a bad signature", signHs256(claims, "not-the-secret")],
+        ["alg none", `${Buffer.from('{"alg":"none","typ":"JWT"}').toString("base64url")}.${payload}.`],
+        ["garbage", "not-a-jwt"],
+      ];
+      const expired = await target.expiredUserToken?.(alice);
+      if (expired) bad.push(["an expired token", expired]);
+      for (const [what, token] of bad) {
+        const pb = client(target.url, { token, record: alice.record });
+        await rejectsWith(pb.files.getToken(), 401, `${what}: a file token`);
+        const body = await rejectsWith(
+          pb.collection("posts").create({ title: "forged", author: alice.id }),
+          400,
+          `${what}: create a post`,
+        );
+        assert.equal(body.message, "Failed to create record.", what);
+        assert.equal((await pb.collection("documents").getList()).totalItems, 0, `${what}: alice's documents`);
+      }
     });
 
     test("files+ appends a file and files- removes one: the removed one's URL is 404", async (t) => {

@@ -73,6 +73,7 @@ export async function startPocketBase({ collections, s3 = false }) {
     let n = 0;
     return {
       name: s3 ? "pocketbase on s3" : "pocketbase",
+      kind: "pocketbase",
       // On S3: the server and its credentials (the settings tests use them).
       s3: seaweed,
       url,

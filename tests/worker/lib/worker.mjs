@@ -75,6 +75,7 @@ export async function startWorker(root, backend) {
     const url = String(await mf.ready).replace(/\/$/, "");
     return {
       name: `worker/${backend}`,
+      kind: "worker",
       backend,
       url,
       superuser: SUPERUSER,
@@ -88,6 +89,10 @@ export async function startWorker(root, backend) {
           token: userToken(id, AUTH_SECRET),
           record: { id, collectionId: "_pb_users_auth_", collectionName: "users" },
         };
+      },
+      /** The same user's token, expired a minute ago. */
+      async expiredUserToken(user) {
+        return userToken(user.id, AUTH_SECRET, -60);
       },
       /**
        * The keys under `prefix` in the backend, read through Miniflare's bindings or
