@@ -12,6 +12,11 @@
 // expectations below were checked there; tests/worker/lib/pocketbase.mjs):
 //
 //   EDGEFS_SDK_TARGET=pocketbase node --test tests/worker/sdk.test.mjs
+//   bash scripts/pocketbase-reference.sh    # the same, installing PocketBase first
+//
+// (PocketBase runs twice: with its local storage and with S3 storage on SeaweedFS.)
+// Tests that only make sense on one side skip on the other: the S3 settings checks
+// without S3, and the protected files' Cache-Control, where edgefs differs on purpose.
 //
 // The targets differ only in how they start and where users come from: PocketBase's
 // are records of its `users` collection signed in with a password, the Worker's are
