@@ -96,6 +96,17 @@ pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, co
         Ok(query) => query,
         Err(_) => return bad_request(),
     };
+    // As PocketBase: a filter or sort naming a field the collection lacks is a 400.
+    let known = |name: &str| {
+        crate::collections::SYSTEM_FIELDS.contains(&name) || collection.fields.iter().any(|f| f.name == name)
+    };
+    let filter_ok = params
+        .iter()
+        .filter(|(k, _)| k == "filter")
+        .all(|(_, text)| crate::collections::parse_access(Some(text), &collection.fields).is_ok());
+    if !filter_ok || !query.sort.iter().all(|sort| known(&sort.field)) {
+        return bad_request();
+    }
     let records = match App::records(target.storage.clone()).all(collection).await {
         Ok(records) => records,
         Err(e) => return internal(&format!("cannot list the records: {e}")),
@@ -456,7 +467,12 @@ fn plan_files(
         };
         let mut field_error = None;
         let mut uploads = Vec::new();
-        for file in replacing.into_iter().chain(appending) {
+        let mut incoming: Vec<FormFile> = replacing.into_iter().chain(appending).collect();
+        if *max_select <= 1 && incoming.len() > 1 {
+            // A single-file field keeps the last file sent, as PocketBase does.
+            incoming.drain(..incoming.len() - 1);
+        }
+        for file in incoming {
             let content_type = content_type_for(&file.head);
             let essence = content_type.split(';').next().unwrap_or("").trim().to_owned();
             let stored_name = sanitize(&file.filename, extension_for(&essence));
@@ -480,6 +496,12 @@ fn plan_files(
                 content_type,
                 file,
             });
+        }
+        if *max_select <= 1 && names.len() > 1 {
+            // A single-file field holds the newest file (`cover+` on a record with a
+            // cover replaces it), as in PocketBase.
+            names.drain(..names.len() - 1);
+            uploads.retain(|upload: &Upload| names.contains(&upload.stored_name));
         }
         if field_error.is_none() && names.len() > *max_select as usize {
             field_error = Some(FieldError::new(

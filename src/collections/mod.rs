@@ -9,7 +9,7 @@
 
 mod model;
 
-pub use model::{Collection, Field, FieldKind};
+pub use model::{Collection, Field, FieldKind, SYSTEM_FIELDS};
 
 use crate::rules::{Operand, Rule};
 use serde_json::{json, Map, Value};
