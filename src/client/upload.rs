@@ -77,6 +77,9 @@ impl PartCutter {
     }
 }
 
+/// S3's limit for one PutObject: 5 GiB.
+pub const MAX_PUT_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
 impl<T: Transport> S3Client<T> {
     /// Uploads a body of any size, known or not. A body that fits in one part goes up
     /// with one PutObject; a larger one as a multipart upload with
@@ -84,6 +87,12 @@ impl<T: Transport> S3Client<T> {
     /// upload is aborted (no parts stay billed) and the first error is returned.
     pub async fn upload(&self, key: &str, body: Body, options: &ObjectOptions) -> Result<Option<String>, Error> {
         let mut part_size = self.upload.part_size;
+        // A JavaScript stream of known length (a Worker's upload) goes up whole with one
+        // PutObject, as the runtime's own stream: cutting it into parts here would pull
+        // every byte through wasm memory.
+        if body.is_js_stream() && body.len().is_some_and(|length| length <= MAX_PUT_OBJECT_SIZE) {
+            return self.put_object(key, body, options).await;
+        }
         if let Some(length) = body.len() {
             if length <= part_size && body.as_bytes().is_some() {
                 return self.put_object(key, body, options).await;

@@ -61,7 +61,10 @@ async fn send(request: http::Request<Body>) -> Result<http::Response<Body>, JsVa
         Ok(bytes) if bytes.is_empty() => {}
         Ok(bytes) => init.set_body(&Uint8Array::from(bytes.as_ref())),
         Err(body) => {
+            let length = body.len();
             if let Some(stream) = body.into_js_stream() {
+                // workerd sends a plain stream chunked; S3 wants a Content-Length.
+                let stream = with_fixed_length(&stream, length.map(|n| n as f64));
                 init.set_body(&stream);
                 // Browsers want to be told that a streaming request body is half-duplex.
                 Reflect::set(&init, &JsValue::from_str("duplex"), &JsValue::from_str("half"))?;
@@ -105,6 +108,20 @@ async fn send(request: http::Request<Body>) -> Result<http::Response<Body>, JsVa
     builder
         .body(body)
         .map_err(|e| JsValue::from_str(&format!("invalid response: {e}")))
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "
+export function with_fixed_length(stream, length) {
+  if (length === undefined || typeof globalThis.FixedLengthStream !== 'function') return stream;
+  const fixed = new FixedLengthStream(length);
+  stream.pipeTo(fixed.writable).catch(() => {});
+  return fixed.readable;
+}
+")]
+extern "C" {
+    /// In workerd, a stream of known length as a `FixedLengthStream` (sent with its
+    /// Content-Length); elsewhere the stream itself.
+    fn with_fixed_length(stream: &web_sys::ReadableStream, length: Option<f64>) -> web_sys::ReadableStream;
 }
 
 /// Reads a JavaScript stream from Rust (copies each chunk into wasm memory: use only
