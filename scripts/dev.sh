@@ -16,6 +16,25 @@ cd "$EDGEFS_ROOT"
 
 bash scripts/install.sh rust-targets worker-build wasm-bindgen npm
 
+# Local secrets (git-ignored): made once with a random AUTH_SECRET and superuser; the
+# superuser's e-mail and password are printed on every start.
+if [ ! -f .dev.vars ]; then
+  random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+  (
+    umask 077
+    {
+      echo "# Made by scripts/dev.sh for wrangler dev; never commit it (.gitignore has it)."
+      echo "AUTH_SECRET=$(random_hex 32)"
+      echo "SUPERUSER_EMAIL=admin@edgefs.local"
+      echo "SUPERUSER_PASSWORD=$(random_hex 12)"
+    } >.dev.vars
+  )
+  edgefs_say "dev: wrote .dev.vars (a random AUTH_SECRET and a superuser)"
+fi
+superuser_email=$(sed -n 's/^SUPERUSER_EMAIL=//p' .dev.vars | tail -n1)
+superuser_password=$(sed -n 's/^SUPERUSER_PASSWORD=//p' .dev.vars | tail -n1)
+edgefs_say "dev: superuser ${superuser_email:-(none)} / ${superuser_password:-(none)} (from .dev.vars)"
+
 # A fresh state directory per run (stale state from another workerd version has crashed
 # it); those of runs that have ended are removed. `exec` keeps this PID for wrangler.
 mkdir -p .wrangler

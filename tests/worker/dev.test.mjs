@@ -91,6 +91,24 @@ test("scripts/dev.sh serves GET /api/health on 127.0.0.1", { timeout: READY_TIME
     assert.equal(response.headers.get("content-length"), "50");
     assert.deepEqual(await response.json(), { message: "API is healthy.", code: 200, data: {} });
 
+    // The bundled examples on the in-memory default, and the superuser dev.sh printed.
+    const posts = await fetch(`http://127.0.0.1:${port}/api/collections/posts/records`);
+    assert.equal(posts.status, 200);
+    assert.equal((await posts.json()).totalItems, 0);
+    const printed = output.match(/dev: superuser (\S+) \/ (\S+) \(from \.dev\.vars\)/);
+    assert.ok(printed, `dev.sh printed no superuser:\n${output}`);
+    const signIn = await fetch(`http://127.0.0.1:${port}/api/collections/_superusers/auth-with-password`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ identity: printed[1], password: printed[2] }),
+    });
+    assert.equal(signIn.status, 200, await signIn.clone().text());
+    const { token } = await signIn.json();
+    const collections = await fetch(`http://127.0.0.1:${port}/api/collections`, { headers: { authorization: token } });
+    assert.equal(collections.status, 200);
+    const names = (await collections.json()).items.map((c) => c.name);
+    assert.deepEqual(names, ["posts", "documents"]);
+
     const missing = await fetch(`http://127.0.0.1:${port}/api/nope`);
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), {
@@ -122,6 +140,20 @@ test("wrangler deploy --dry-run bundles the Worker without uploading it", { time
     const files = await readdir(outdir);
     assert.ok(files.includes("index.js"), files.join(", "));
     assert.ok(files.some((file) => file.endsWith(".wasm")), files.join(", "));
+    // The bundle's size, as wrangler would upload it (reported, not asserted).
+    const { readFile } = await import("node:fs/promises");
+    const { gzipSync } = await import("node:zlib");
+    let raw = 0;
+    let gzip = 0;
+    // The modules wrangler uploads (not the source map or README it also writes).
+    for (const file of files.filter((f) => f.endsWith(".js") || f.endsWith(".wasm"))) {
+      const bytes = await readFile(`${outdir}/${file}`);
+      raw += bytes.length;
+      gzip += gzipSync(bytes, { level: 9 }).length;
+      console.log(`# bundle file ${file}: ${bytes.length} bytes`);
+    }
+    console.log(`# wrangler deploy --dry-run bundle: ${raw} bytes raw, ${gzip} bytes gzip (limit 3 MiB gzip on the free plan)`);
+    assert.ok(gzip < 3 * 1024 * 1024, `bundle ${gzip} bytes gzip is over the free plan's 3 MiB`);
   } finally {
     await rm(outdir, { recursive: true, force: true });
   }
