@@ -739,3 +739,42 @@ fn settings_keep_the_secret_and_validate() {
     assert!(steps[0]["hint"].as_str().is_some());
     assert_eq!(steps.len(), 5);
 }
+
+#[test]
+fn settings_and_collections_reach_every_isolate_through_the_config_store() {
+    use edgefs::api::NativePlatform;
+    use edgefs::storage::{Memory, Storage};
+    use std::sync::Arc;
+    // Two isolates of one deployment: separate APIs over the same stores (KV and R2 in
+    // the Worker).
+    let shared: Arc<dyn Storage> = Arc::new(Memory::new());
+    let isolate = || {
+        let mut app = App::new(env(), shared.clone(), shared.clone(), Box::new(NativePlatform));
+        app.reload_after = std::time::Duration::ZERO;
+        Client { app }
+    };
+    let (first, second) = (isolate(), isolate());
+    let su = first.superuser();
+    let patched = first.request(
+        "PATCH",
+        "/api/settings",
+        Some(&su),
+        Some(json!({"meta": {"appName": "shared"}})),
+    );
+    assert_eq!(patched.status, 200);
+    let imported = first.request(
+        "PUT",
+        "/api/collections/import",
+        Some(&su),
+        Some(json!({"collections": [{"name": "notes", "type": "base", "listRule": "", "fields": [{"name": "title", "type": "text"}]}]})),
+    );
+    assert_eq!(imported.status, 204);
+    let settings = second.request("GET", "/api/settings", Some(&su), None).json();
+    assert_eq!(settings["meta"]["appName"], "shared");
+    assert_eq!(
+        second
+            .request("GET", "/api/collections/notes/records", None, None)
+            .status,
+        200
+    );
+}
