@@ -15,7 +15,11 @@ use crate::collections::Collection;
 use crate::error::Error;
 use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
 use crate::transport::{Body, BoxFuture, MaybeSendSync};
+use futures::StreamExt;
 use serde_json::{Map, Value};
+
+/// How many record reads a listing keeps in flight.
+const LIST_READ_CONCURRENCY: usize = 16;
 
 /// A record: `id`, `collectionId`, `collectionName`, `created`, `updated` and the fields.
 pub type Record = Map<String, Value>;
@@ -111,8 +115,16 @@ impl<S: AsRef<dyn Storage> + MaybeSendSync> RecordStore for StorageRecords<S> {
             let mut cursor: Option<String> = None;
             loop {
                 let page = storage.list(&prefix, cursor.as_deref(), 1000).await?;
-                for item in &page.items {
-                    if let Some(record) = read_json(storage, &item.key).await? {
+                // Several reads in flight: a listing costs one round trip per record.
+                // (Boxed: the compiler cannot see through a closure's future that it is `Send`.)
+                let futures: Vec<BoxFuture<'_, Result<Option<Record>, Error>>> = page
+                    .items
+                    .iter()
+                    .map(|item| Box::pin(read_json(storage, &item.key)) as BoxFuture<'_, _>)
+                    .collect();
+                let mut reads = futures::stream::iter(futures).buffered(LIST_READ_CONCURRENCY);
+                while let Some(record) = reads.next().await {
+                    if let Some(record) = record? {
                         records.push(record);
                     }
                 }
