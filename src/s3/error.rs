@@ -1,8 +1,8 @@
 //! S3's error model: status, `Code`, `Message`, `RequestId`, the bucket's real region,
 //! and a hint in the words of PocketBase's troubleshooting guide.
 
+use super::xml;
 use http::HeaderMap;
-use serde::Deserialize;
 use std::fmt;
 
 /// An error answer from S3.
@@ -27,17 +27,26 @@ pub enum Target {
     Object,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// What an `<Error>` document says.
+#[derive(Default)]
 struct ErrorXml {
-    #[serde(rename = "Code")]
     code: String,
-    #[serde(rename = "Message")]
     message: String,
-    #[serde(rename = "RequestId")]
     request_id: Option<String>,
-    #[serde(rename = "Region")]
     region: Option<String>,
+}
+
+impl ErrorXml {
+    /// `None` when the body is not a readable document (the status then decides).
+    fn read(body: &[u8]) -> Option<ErrorXml> {
+        let error = xml::parse(body, "Error").ok()?;
+        Some(ErrorXml {
+            code: error.text("Code").ok()?.unwrap_or_default(),
+            message: error.text("Message").ok()?.unwrap_or_default(),
+            request_id: error.text("RequestId").ok()?,
+            region: error.text("Region").ok()?,
+        })
+    }
 }
 
 pub const ACCESS_HINT: &str = "check the access key and secret, and that the bucket policy allows \
@@ -49,10 +58,10 @@ impl S3Error {
     /// Reads an error answer. `body` may be empty (HEAD) or not XML at all (a proxy's
     /// HTML page); the status then decides the code.
     pub fn from_response(status: u16, headers: &HeaderMap, body: &[u8], signed_region: &str, target: Target) -> Self {
-        let parsed: Option<ErrorXml> = std::str::from_utf8(body)
+        let parsed = std::str::from_utf8(body)
             .ok()
             .filter(|text| text.contains("<Error"))
-            .and_then(|text| quick_xml::de::from_str(text).ok());
+            .and_then(|_| ErrorXml::read(body));
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let request_id = header("x-amz-request-id");
         let mut error = match parsed {
@@ -232,5 +241,38 @@ mod tests {
         let e = S3Error::from_response(502, &HeaderMap::new(), b"<html>bad gateway</html>", "r", Target::Object);
         assert_eq!(e.code, "UnknownError");
         assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn reads_every_field_and_resolves_entities() {
+        let e = parse(
+            404,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>\
+             <Message>The key &quot;a&amp;b&quot; does not exist</Message><Key>a&amp;b</Key>\
+             <RequestId>tx1</RequestId><HostId>h</HostId><Region>eu-west-1</Region></Error>",
+        );
+        assert_eq!(e.code, "NoSuchKey");
+        assert_eq!(e.message, "The key \"a&b\" does not exist");
+        assert_eq!(e.request_id.as_deref(), Some("tx1"));
+        assert_eq!(e.bucket_region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn an_unreadable_error_document_falls_back_to_the_status() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-request-id", "from-header".parse().unwrap());
+        for body in [
+            "<Error><Code>SlowDown</Code>",
+            "<Error><Message>m</Message></Error>",
+            "<Error/>",
+        ] {
+            let e = S3Error::from_response(503, &headers, body.as_bytes(), "r", Target::Object);
+            assert_eq!(
+                (e.code.as_str(), e.message.as_str()),
+                ("ServiceUnavailable", ""),
+                "{body}"
+            );
+            assert_eq!(e.request_id.as_deref(), Some("from-header"));
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! The S3 protocol, without IO: settings, the bucket's URLs and signing, one request
-//! builder and parser per operation, and S3's error model.
+//! builder and parser per operation (over a small XML reader and writer), and S3's
+//! error model.
 
 pub mod actions;
 pub mod bucket;
 pub mod error;
 pub mod settings;
+mod xml;
 
 pub use bucket::{Bucket, S3Request, MAX_PRESIGN_EXPIRY};
 pub use error::{S3Error, Target};

@@ -1,31 +1,14 @@
 //! CompleteMultipartUpload: `POST /{key}?uploadId=…` with the parts' numbers and ETags.
 
-use super::{parse_xml, to_xml};
 use crate::error::Error;
-use crate::s3::S3Request;
+use crate::s3::{xml, S3Request};
 use crate::transport::Body;
 use http::Method;
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompletedPart {
-    #[serde(rename = "PartNumber")]
     pub part_number: u32,
-    #[serde(rename = "ETag")]
     pub etag: String,
-}
-
-#[derive(Serialize)]
-struct CompleteDocument<'a> {
-    #[serde(rename = "Part")]
-    parts: &'a [CompletedPart],
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CompleteMultipartUploadResult {
-    #[serde(rename = "ETag")]
-    etag: Option<String>,
 }
 
 pub struct CompleteMultipartUpload;
@@ -38,17 +21,69 @@ impl CompleteMultipartUpload {
                 "CompleteMultipartUpload needs parts in ascending order".into(),
             ));
         }
-        let xml = to_xml("CompleteMultipartUpload", &CompleteDocument { parts })?;
+        let mut document = String::from("<CompleteMultipartUpload>");
+        for part in parts {
+            document.push_str("<Part>");
+            xml::push_element(&mut document, "PartNumber", &part.part_number.to_string());
+            xml::push_element(&mut document, "ETag", &part.etag);
+            document.push_str("</Part>");
+        }
+        document.push_str("</CompleteMultipartUpload>");
         S3Request::new(Method::POST, Some(key))
             .query("uploadId", upload_id)
             .header("content-type", "application/xml")
-            .map(|request| request.body(Body::from(xml)))
+            .map(|request| request.body(Body::from(document)))
     }
 
     /// The object's ETag. A 200 answer whose body is an `<Error>` is checked by the
     /// caller before this.
     pub fn parse(body: &[u8]) -> Result<Option<String>, Error> {
-        let result: CompleteMultipartUploadResult = parse_xml(body, "CompleteMultipartUploadResult")?;
-        Ok(result.etag)
+        xml::parse(body, "CompleteMultipartUploadResult")?.text("ETag")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_the_parts_as_the_serde_serializer_did() {
+        let parts = [
+            CompletedPart {
+                part_number: 1,
+                etag: "\"x&y\"".into(),
+            },
+            CompletedPart {
+                part_number: 2,
+                etag: "z".into(),
+            },
+        ];
+        let request = CompleteMultipartUpload::request("k", "id", &parts).unwrap();
+        assert_eq!(
+            std::str::from_utf8(request.body.as_bytes().unwrap()).unwrap(),
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"x&amp;y\"</ETag></Part>\
+             <Part><PartNumber>2</PartNumber><ETag>z</ETag></Part></CompleteMultipartUpload>"
+        );
+        assert!(CompleteMultipartUpload::request("k", "id", &[]).is_err());
+        assert!(CompleteMultipartUpload::request("k", "id", &[parts[1].clone(), parts[0].clone()]).is_err());
+    }
+
+    #[test]
+    fn reads_the_etag_after_padding() {
+        let body = format!(
+            "{}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult>\
+             <Location>http://b/k</Location><Bucket>b</Bucket><Key>k</Key><ETag>&quot;abc-2&quot;</ETag>\
+             </CompleteMultipartUploadResult>",
+            " ".repeat(100)
+        );
+        assert_eq!(
+            CompleteMultipartUpload::parse(body.as_bytes()).unwrap().as_deref(),
+            Some("\"abc-2\"")
+        );
+        assert_eq!(
+            CompleteMultipartUpload::parse(b"<CompleteMultipartUploadResult/>").unwrap(),
+            None
+        );
+        assert!(CompleteMultipartUpload::parse(b"").is_err());
     }
 }

@@ -1,11 +1,10 @@
 //! CopyObject: `PUT /{destination}` with `x-amz-copy-source: {bucket}/{encoded key}`.
 
-use super::{parse_xml, ObjectOptions};
+use super::ObjectOptions;
 use crate::error::Error;
-use crate::s3::S3Request;
+use crate::s3::{xml, S3Request};
 use crate::sigv4::{encode, URI_PATH};
 use http::Method;
-use serde::Deserialize;
 
 /// Whether the copy keeps the source's content type and metadata or takes new ones.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -18,15 +17,6 @@ pub enum MetadataDirective {
 #[derive(Clone, Debug, Default)]
 pub struct CopyObject {
     pub metadata: MetadataDirective,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CopyObjectResult {
-    #[serde(rename = "ETag")]
-    etag: Option<String>,
-    #[serde(rename = "LastModified")]
-    last_modified: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,10 +45,13 @@ impl CopyObject {
     /// A 200 answer may still carry an `<Error>` (the copy failed after the headers
     /// were sent); the caller checks for that before calling this.
     pub fn parse(body: &[u8]) -> Result<CopyObjectOutput, Error> {
-        let result: CopyObjectResult = parse_xml(body, "CopyObjectResult")?;
+        let result = xml::parse(body, "CopyObjectResult")?;
         Ok(CopyObjectOutput {
-            etag: result.etag,
-            last_modified: result.last_modified.as_deref().and_then(crate::clock::parse_iso8601),
+            etag: result.text("ETag")?,
+            last_modified: result
+                .text("LastModified")?
+                .as_deref()
+                .and_then(crate::clock::parse_iso8601),
         })
     }
 }
@@ -71,5 +64,22 @@ mod tests {
     fn copy_source_is_encoded_without_a_leading_slash() {
         let request = CopyObject::default().request("bucket", "dir/a b+c%ü", "dest").unwrap();
         assert_eq!(request.headers["x-amz-copy-source"], "bucket/dir/a%20b%2Bc%25%C3%BC");
+    }
+
+    #[test]
+    fn reads_the_copy_result() {
+        let out = CopyObject::parse(
+            b"<?xml version=\"1.0\"?><CopyObjectResult><LastModified>2015-08-30T12:36:00.000Z</LastModified>\
+              <ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag></CopyObjectResult>",
+        )
+        .unwrap();
+        assert_eq!(out.etag.as_deref(), Some("\"9b2cf535f27731c974343645a3985328\""));
+        assert!(out.last_modified.is_some());
+        assert_eq!(
+            CopyObject::parse(b"<CopyObjectResult/>").unwrap(),
+            CopyObjectOutput::default()
+        );
+        let error = CopyObject::parse(b"<CopyObjectResult><ETag>x</CopyObjectResult>").unwrap_err();
+        assert!(error.to_string().contains("malformed CopyObjectResult"), "{error}");
     }
 }

@@ -1,7 +1,7 @@
 //! CreateBucket: `PUT /` — with a location constraint outside us-east-1.
 
 use crate::error::Error;
-use crate::s3::S3Request;
+use crate::s3::{xml, S3Request};
 use crate::transport::Body;
 use http::Method;
 
@@ -14,10 +14,11 @@ impl CreateBucket {
         if region.is_empty() || region == "us-east-1" || region == "auto" {
             return Ok(request);
         }
-        let xml = format!(
-            "<CreateBucketConfiguration><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
-            quick_xml::escape::escape(region)
-        );
-        Ok(request.header("content-type", "application/xml")?.body(Body::from(xml)))
+        let mut document = String::from("<CreateBucketConfiguration>");
+        xml::push_element(&mut document, "LocationConstraint", region);
+        document.push_str("</CreateBucketConfiguration>");
+        Ok(request
+            .header("content-type", "application/xml")?
+            .body(Body::from(document)))
     }
 }

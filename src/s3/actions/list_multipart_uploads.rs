@@ -1,34 +1,9 @@
 //! ListMultipartUploads: `GET /?uploads` — uploads started and neither completed nor aborted.
 
-use super::{parse_xml, url_decode};
+use super::url_decode;
 use crate::error::Error;
-use crate::s3::S3Request;
+use crate::s3::{xml, S3Request};
 use http::Method;
-use serde::Deserialize;
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ListMultipartUploadsResult {
-    #[serde(rename = "Upload")]
-    uploads: Vec<UploadXml>,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "NextKeyMarker")]
-    next_key_marker: Option<String>,
-    #[serde(rename = "NextUploadIdMarker")]
-    next_upload_id_marker: Option<String>,
-    #[serde(rename = "EncodingType")]
-    encoding_type: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct UploadXml {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "UploadId")]
-    upload_id: String,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MultipartUploadInfo {
@@ -62,26 +37,86 @@ impl ListMultipartUploads {
     }
 
     pub fn parse(body: &[u8]) -> Result<ListMultipartUploadsOutput, Error> {
-        let result: ListMultipartUploadsResult = parse_xml(body, "ListMultipartUploadsResult")?;
-        let encoded = result.encoding_type.as_deref() == Some("url");
+        let result = xml::parse(body, "ListMultipartUploadsResult")?;
+        let encoded = result.text("EncodingType")?.as_deref() == Some("url");
         let decode = |value: String| if encoded { url_decode(&value) } else { value };
-        Ok(ListMultipartUploadsOutput {
-            uploads: result
-                .uploads
-                .into_iter()
-                .map(|u| MultipartUploadInfo {
-                    key: decode(u.key),
-                    upload_id: u.upload_id,
+        let uploads = result
+            .all("Upload")
+            .map(|u| {
+                Ok(MultipartUploadInfo {
+                    key: decode(u.text("Key")?.unwrap_or_default()),
+                    upload_id: u.text("UploadId")?.unwrap_or_default(),
                 })
-                .collect(),
-            next_markers: match (
-                result.is_truncated,
-                result.next_key_marker,
-                result.next_upload_id_marker,
-            ) {
-                (true, Some(key), Some(id)) => Some((decode(key), id)),
-                _ => None,
-            },
-        })
+            })
+            .collect::<Result<_, Error>>()?;
+        let next_markers = match (
+            result.flag("IsTruncated")?,
+            result.text("NextKeyMarker")?,
+            result.text("NextUploadIdMarker")?,
+        ) {
+            (true, Some(key), Some(id)) => Some((decode(key), id)),
+            _ => None,
+        };
+        Ok(ListMultipartUploadsOutput { uploads, next_markers })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_uploads_and_the_next_markers() {
+        let out = ListMultipartUploads::parse(
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListMultipartUploadsResult>\
+              <Bucket>b</Bucket><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>\
+              <NextKeyMarker>dir%2Fb+c</NextKeyMarker><NextUploadIdMarker>id2</NextUploadIdMarker>\
+              <Upload><Key>a%26b</Key><UploadId>id1</UploadId><Initiator><ID>x</ID></Initiator></Upload>\
+              <Upload><Key>dir%2Fb+c</Key><UploadId>id2</UploadId></Upload></ListMultipartUploadsResult>",
+        )
+        .unwrap();
+        assert_eq!(
+            out.uploads,
+            vec![
+                MultipartUploadInfo {
+                    key: "a&b".into(),
+                    upload_id: "id1".into()
+                },
+                MultipartUploadInfo {
+                    key: "dir/b c".into(),
+                    upload_id: "id2".into()
+                },
+            ]
+        );
+        assert_eq!(out.next_markers, Some(("dir/b c".into(), "id2".into())));
+    }
+
+    #[test]
+    fn an_empty_listing_has_no_uploads_and_no_next_page() {
+        let out = ListMultipartUploads::parse(
+            b"<ListMultipartUploadsResult><IsTruncated>false</IsTruncated><NextKeyMarker></NextKeyMarker>\
+              </ListMultipartUploadsResult>",
+        )
+        .unwrap();
+        assert_eq!(out, ListMultipartUploadsOutput::default());
+        // Without encoding-type the key is taken as written (entities resolved).
+        let out = ListMultipartUploads::parse(
+            b"<ListMultipartUploadsResult><Upload><Key>a&amp;b+c</Key><UploadId>i</UploadId></Upload></ListMultipartUploadsResult>",
+        )
+        .unwrap();
+        assert_eq!(out.uploads[0].key, "a&b+c");
+    }
+
+    #[test]
+    fn malformed_xml_is_an_error() {
+        for body in [
+            &b"<ListMultipartUploadsResult><Upload>"[..],
+            b"<ListMultipartUploadsResult><IsTruncated>maybe</IsTruncated></ListMultipartUploadsResult>",
+        ] {
+            assert!(matches!(
+                ListMultipartUploads::parse(body),
+                Err(Error::InvalidResponse(_))
+            ));
+        }
     }
 }

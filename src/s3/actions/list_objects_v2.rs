@@ -1,11 +1,10 @@
 //! ListObjectsV2: `GET /?list-type=2` with prefix, delimiter, continuation token,
 //! start-after and max-keys; keys are asked URL-encoded and decoded here.
 
-use super::{parse_xml, url_decode};
+use super::url_decode;
 use crate::error::Error;
-use crate::s3::S3Request;
+use crate::s3::{xml, S3Request};
 use http::Method;
-use serde::Deserialize;
 use std::time::SystemTime;
 
 #[derive(Clone, Debug, Default)]
@@ -16,43 +15,6 @@ pub struct ListObjectsV2 {
     pub start_after: Option<String>,
     /// 1 to 1000 (S3's default and maximum is 1000).
     pub max_keys: Option<u32>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ListBucketResult {
-    #[serde(rename = "Contents")]
-    contents: Vec<ContentsXml>,
-    #[serde(rename = "CommonPrefixes")]
-    common_prefixes: Vec<PrefixXml>,
-    #[serde(rename = "IsTruncated")]
-    is_truncated: bool,
-    #[serde(rename = "NextContinuationToken")]
-    next_continuation_token: Option<String>,
-    #[serde(rename = "EncodingType")]
-    encoding_type: Option<String>,
-    #[serde(rename = "KeyCount")]
-    key_count: Option<u64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ContentsXml {
-    #[serde(rename = "Key")]
-    key: String,
-    #[serde(rename = "LastModified")]
-    last_modified: String,
-    #[serde(rename = "ETag")]
-    etag: Option<String>,
-    #[serde(rename = "Size")]
-    size: u64,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PrefixXml {
-    #[serde(rename = "Prefix")]
-    prefix: String,
 }
 
 /// One object of a listing.
@@ -103,29 +65,36 @@ impl ListObjectsV2 {
     }
 
     pub fn parse(body: &[u8]) -> Result<ListObjectsV2Output, Error> {
-        let result: ListBucketResult = parse_xml(body, "ListBucketResult")?;
-        let encoded = result.encoding_type.as_deref() == Some("url");
+        let result = xml::parse(body, "ListBucketResult")?;
+        let encoded = result.text("EncodingType")?.as_deref() == Some("url");
         let decode = |value: String| if encoded { url_decode(&value) } else { value };
-        let objects: Vec<ListedObject> = result
-            .contents
-            .into_iter()
-            .map(|c| ListedObject {
-                key: decode(c.key),
-                size: c.size,
-                etag: c.etag,
-                last_modified: crate::clock::parse_iso8601(&c.last_modified),
+        let objects = result
+            .all("Contents")
+            .map(|c| {
+                Ok(ListedObject {
+                    key: decode(c.text("Key")?.unwrap_or_default()),
+                    size: c.number("Size")?.unwrap_or(0),
+                    etag: c.text("ETag")?,
+                    last_modified: c.text("LastModified")?.as_deref().and_then(crate::clock::parse_iso8601),
+                })
             })
-            .collect();
-        if let Some(count) = result.key_count {
-            let listed = objects.len() as u64 + result.common_prefixes.len() as u64;
+            .collect::<Result<Vec<_>, Error>>()?;
+        let common_prefixes = result
+            .all("CommonPrefixes")
+            .map(|p| Ok(decode(p.text("Prefix")?.unwrap_or_default())))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let is_truncated = result.flag("IsTruncated")?;
+        let next_continuation_token = result.text("NextContinuationToken")?;
+        if let Some(count) = result.number::<u64>("KeyCount")? {
+            let listed = objects.len() as u64 + common_prefixes.len() as u64;
             if count != listed {
                 return Err(Error::invalid_response(format!(
                     "ListBucketResult says KeyCount {count} but lists {listed} entries (truncated answer?)"
                 )));
             }
         }
-        let next_continuation_token = if result.is_truncated {
-            match result.next_continuation_token {
+        let next_continuation_token = if is_truncated {
+            match next_continuation_token {
                 Some(token) if !token.is_empty() => Some(token),
                 _ => {
                     return Err(Error::invalid_response(
@@ -138,7 +107,7 @@ impl ListObjectsV2 {
         };
         Ok(ListObjectsV2Output {
             objects,
-            common_prefixes: result.common_prefixes.into_iter().map(|p| decode(p.prefix)).collect(),
+            common_prefixes,
             next_continuation_token,
         })
     }
@@ -165,5 +134,74 @@ mod tests {
     #[test]
     fn malformed_xml_is_an_error_not_an_empty_listing() {
         assert!(ListObjectsV2::parse(b"<ListBucketResult><Contents><Key>a</Key>").is_err());
+    }
+
+    #[test]
+    fn reads_an_aws_listing_with_entities_and_spaces() {
+        let out = ListObjectsV2::parse(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\n\
+               <Name>b</Name><Prefix></Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>\n\
+               <Contents>\n  <Key>a&amp;b c ü</Key>\n  <LastModified>2015-08-30T12:36:00.000Z</LastModified>\n\
+                 <ETag>&quot;fba9dede5f27731c9771645a39863328&quot;</ETag>\n  <Size>434234</Size>\n\
+                 <Owner><ID>x</ID><DisplayName>y</DisplayName></Owner><StorageClass>STANDARD</StorageClass>\n</Contents>\n\
+               <Contents><Key>&lt;x&gt;</Key><Size>0</Size></Contents>\n</ListBucketResult>"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(out.objects.len(), 2);
+        assert_eq!(out.objects[0].key, "a&b c ü");
+        assert_eq!(out.objects[0].size, 434234);
+        assert_eq!(
+            out.objects[0].etag.as_deref(),
+            Some("\"fba9dede5f27731c9771645a39863328\"")
+        );
+        assert!(out.objects[0].last_modified.is_some());
+        assert_eq!(
+            (out.objects[1].key.as_str(), out.objects[1].etag.as_deref()),
+            ("<x>", None)
+        );
+        assert_eq!(out.next_continuation_token, None);
+    }
+
+    #[test]
+    fn an_empty_listing_is_empty() {
+        for body in [
+            &b"<ListBucketResult/>"[..],
+            b"<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated></ListBucketResult>",
+        ] {
+            assert_eq!(ListObjectsV2::parse(body).unwrap(), ListObjectsV2Output::default());
+        }
+    }
+
+    #[test]
+    fn inconsistent_listings_are_errors_that_say_why() {
+        let cases: [(&[u8], &str); 5] = [
+            (
+                b"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
+                "no NextContinuationToken",
+            ),
+            (
+                b"<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken/></ListBucketResult>",
+                "no NextContinuationToken",
+            ),
+            (
+                b"<ListBucketResult><KeyCount>1</KeyCount></ListBucketResult>",
+                "KeyCount 1 but lists 0",
+            ),
+            (
+                b"<ListBucketResult><Contents><Size>big</Size></Contents></ListBucketResult>",
+                "<Contents><Size>",
+            ),
+            (
+                b"<ListBucketResult><Contents><Key>a</Key><Key>b</Key></Contents></ListBucketResult>",
+                "more than once",
+            ),
+        ];
+        for (body, why) in cases {
+            match ListObjectsV2::parse(body) {
+                Err(Error::InvalidResponse(message)) => assert!(message.contains(why), "{message}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }
