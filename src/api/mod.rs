@@ -218,6 +218,14 @@ fn unreadable(reason: &str) -> Response<Body> {
 
 /// A JSON body; an empty body is `{}`.
 async fn json_body(body: Body) -> Result<Value, Response<Body>> {
+    // Refused before reading when the length says so: the host then drains the body
+    // without it passing through here.
+    if body.len().is_some_and(|length| length > JSON_BODY_LIMIT as u64) {
+        return Err(unreadable(&format!(
+            "the body is over the {} MiB limit for JSON",
+            JSON_BODY_LIMIT / (1024 * 1024)
+        )));
+    }
     let bytes = body
         .collect(JSON_BODY_LIMIT)
         .await

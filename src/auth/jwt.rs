@@ -22,6 +22,8 @@ pub enum JwtError {
     Expired,
     /// No `exp` claim: tokens must expire.
     NoExpiry,
+    /// `nbf` (not before) is still in the future.
+    NotYetValid,
 }
 
 impl fmt::Display for JwtError {
@@ -32,6 +34,7 @@ impl fmt::Display for JwtError {
             JwtError::BadSignature => f.write_str("token signature does not match"),
             JwtError::Expired => f.write_str("token has expired"),
             JwtError::NoExpiry => f.write_str("token has no exp claim"),
+            JwtError::NotYetValid => f.write_str("token is not valid yet (nbf)"),
         }
     }
 }
@@ -103,6 +106,13 @@ impl Signer {
         if exp <= now as f64 {
             return Err(JwtError::Expired);
         }
+        if claims
+            .get("nbf")
+            .and_then(Value::as_f64)
+            .is_some_and(|nbf| nbf > now as f64)
+        {
+            return Err(JwtError::NotYetValid);
+        }
         Ok(claims)
     }
 }
@@ -143,6 +153,16 @@ mod tests {
             Signer::new(Secret::new("other")).verify(&token, 0),
             Err(JwtError::BadSignature)
         );
+    }
+
+    #[test]
+    fn refuses_a_token_before_its_nbf() {
+        let signer = Signer::new(Secret::new("s3cret"));
+        let mut early = claims(5000);
+        early.insert("nbf".into(), json!(2000));
+        let token = signer.sign(&early);
+        assert_eq!(signer.verify(&token, 1999), Err(JwtError::NotYetValid));
+        assert_eq!(signer.verify(&token, 2000).unwrap()["id"], "u1");
     }
 
     #[test]

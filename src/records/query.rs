@@ -48,6 +48,17 @@ impl Default for ListQuery {
     }
 }
 
+/// An integer query parameter; an empty one is 0.
+fn whole(value: &str) -> Result<i64, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(0);
+    }
+    value
+        .parse::<i64>()
+        .map_err(|_| format!("{value:?} is not a whole number"))
+}
+
 impl ListQuery {
     /// Reads the query parameters; a filter or sort that does not parse is an error
     /// (PocketBase answers it with a 400).
@@ -55,11 +66,13 @@ impl ListQuery {
         let mut query = ListQuery::default();
         for (name, value) in params {
             match name {
-                "page" => query.page = value.trim().parse::<usize>().unwrap_or(1).max(1),
+                // As PocketBase: a number that is not an integer (or overflows) is a 400;
+                // zero and negatives fall back to the defaults.
+                "page" => query.page = whole(value)?.max(1) as usize,
                 "perPage" => {
-                    query.per_page = match value.trim().parse::<usize>() {
-                        Ok(0) | Err(_) => DEFAULT_PER_PAGE,
-                        Ok(n) => n.min(MAX_PER_PAGE),
+                    query.per_page = match whole(value)? {
+                        n if n <= 0 => DEFAULT_PER_PAGE,
+                        n => (n as usize).min(MAX_PER_PAGE),
                     }
                 }
                 "skipTotal" => query.skip_total = matches!(value.trim(), "1" | "true" | "t" | "TRUE" | "True"),
