@@ -145,10 +145,11 @@ fn scalar(left: &Value, op: Operator, right: &Value) -> bool {
     }
 }
 
-/// SQL LIKE, case-insensitive, `%` for any run; a pattern without `%` matches anywhere.
+/// SQL LIKE, `%` for any run; a pattern without `%` matches anywhere. Case-insensitive
+/// for ASCII letters only, like SQLite's LIKE under PocketBase (`É` does not match `é`).
 fn like(text: &str, pattern: &str) -> bool {
-    let text = text.to_lowercase();
-    let pattern = pattern.to_lowercase();
+    let text = text.to_ascii_lowercase();
+    let pattern = pattern.to_ascii_lowercase();
     let pattern = if pattern.contains('%') {
         pattern
     } else {
