@@ -358,6 +358,7 @@ async function measure(worker, record, headerFile) {
     perf = process.env.BENCH_STRACE
       ? spawn("strace", ["-f", "-c", "-o", `${out}.strace`, "-p", String(worker.pid)], { stdio: "ignore" })
       : spawn("perf", ["record", "-q", "-F", "999", "-g", "-p", String(worker.pid), "-o", `${out}.data`], { stdio: "ignore" });
+    remember(perf.pid, process.env.BENCH_STRACE ? "strace" : "perf");
     await new Promise((r) => setTimeout(r, 500));
   }
   const got = await curl(url, headerFile);
@@ -564,7 +565,8 @@ function table(results) {
   lines.push(
     "",
     `CPU and MiB/s: medians of ${runs} request(s) per row (CPU's minimum in brackets); the ratios are of the medians. ` +
-      `Peak RSS: the highest VmHWM over them; idle: the RSS before the first, after ${warmups} warm-up requests of a 4 KiB file.`,
+      `Peak RSS: the highest VmHWM over them; idle: the RSS before the first, after ${warmups} warm-up requests of a 4 KiB file. ` +
+      (pin ? `workerd pinned to CPU ${pin.workerd}, curl and weed to CPU ${pin.client}.` : "Not pinned."),
   );
   return lines.join("\n");
 }
