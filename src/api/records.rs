@@ -9,11 +9,11 @@
 //! file, and the uploads of a failed request are deleted again. Replaced and removed
 //! files are deleted after the record is saved.
 
-use super::app::{App, Loaded};
+use super::app::App;
 use super::auth::Caller;
 use super::form::FormFile;
 use super::{bad_request, error, internal, json, with_data, Submission};
-use crate::collections::{Access, Collection, FieldKind};
+use crate::collections::{Access, Collection, Collections, FieldKind};
 use crate::files::{content_type_for, extension_for, sanitize};
 use crate::records::{normalize, FieldError, ListQuery, Record, RecordStore};
 use crate::rules::Context;
@@ -34,17 +34,44 @@ fn now_text() -> String {
     crate::clock::iso8601(crate::clock::now()).replacen('T', " ", 1)
 }
 
-struct Target<'a> {
-    collection: &'a Collection,
+/// The collection a request addresses, and the backend its records and files are in.
+struct Target {
+    collections: Arc<Collections>,
+    id: String,
     storage: Arc<dyn Storage>,
 }
 
-fn target<'a>(loaded: &'a Loaded, collection: &str) -> Result<Target<'a>, Response<Body>> {
-    let Some(collection) = loaded.collections.get(collection) else {
+impl Target {
+    fn collection(&self) -> &Collection {
+        self.collections
+            .get(&self.id)
+            .expect("the collection was found when the target was opened")
+    }
+}
+
+/// The collection `collection` names, once the caller may use the route at all: a
+/// missing collection is PocketBase's 404 "Missing collection context.", a `null` rule
+/// for anyone but a superuser 403.
+async fn open(
+    app: &App,
+    collection: &str,
+    caller: &Caller,
+    rule: fn(&Collection) -> &Access,
+) -> Result<Target, Response<Body>> {
+    let loaded = app.loaded().await.map_err(|e| internal(&e))?;
+    let Some(found) = loaded.collections.get(collection) else {
         return Err(error(StatusCode::NOT_FOUND, "Missing collection context."));
     };
+    if superusers_only(rule(found), caller) {
+        return Err(error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS));
+    }
+    let id = found.id.clone();
     let storage = loaded.storage.clone().map_err(|e| internal(&e))?;
-    Ok(Target { collection, storage })
+    Ok(Target {
+        collections: loaded.collections,
+        id,
+        storage,
+    })
 }
 
 /// Whether `rule` lets the caller act on `record`; superusers always may.
@@ -79,18 +106,11 @@ fn visible(collection: &Collection, mut record: Record, caller: &Caller) -> Reco
 
 /// `GET …/records`
 pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, collection: &str) -> Response<Body> {
-    let loaded = match app.loaded().await {
-        Ok(loaded) => loaded,
-        Err(e) => return internal(&e),
-    };
-    let target = match target(&loaded, collection) {
+    let target = match open(app, collection, caller, |c| &c.list_rule).await {
         Ok(target) => target,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal,
     };
-    let collection = target.collection;
-    if superusers_only(&collection.list_rule, caller) {
-        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
-    }
+    let collection = target.collection();
     let params = super::query_pairs(request.uri());
     let query = match ListQuery::from_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(query) => query,
@@ -130,18 +150,11 @@ pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, co
 
 /// `GET …/records/{id}`
 pub(crate) async fn view(app: &App, caller: &Caller, collection: &str, id: &str) -> Response<Body> {
-    let loaded = match app.loaded().await {
-        Ok(loaded) => loaded,
-        Err(e) => return internal(&e),
-    };
-    let target = match target(&loaded, collection) {
+    let target = match open(app, collection, caller, |c| &c.view_rule).await {
         Ok(target) => target,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal,
     };
-    let collection = target.collection;
-    if superusers_only(&collection.view_rule, caller) {
-        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
-    }
+    let collection = target.collection();
     match App::records(target.storage.clone()).get(collection, id).await {
         Ok(Some(record)) if allows(&collection.view_rule, caller, None, "GET", &record) => {
             json(StatusCode::OK, &visible(collection, record, caller))
@@ -153,18 +166,11 @@ pub(crate) async fn view(app: &App, caller: &Caller, collection: &str, id: &str)
 
 /// `POST …/records`
 pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, collection: &str) -> Response<Body> {
-    let loaded = match app.loaded().await {
-        Ok(loaded) => loaded,
-        Err(e) => return internal(&e),
-    };
-    let target = match target(&loaded, collection) {
+    let target = match open(app, collection, caller, |c| &c.create_rule).await {
         Ok(target) => target,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal,
     };
-    let collection = target.collection;
-    if superusers_only(&collection.create_rule, caller) {
-        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
-    }
+    let collection = target.collection();
     let (body, files) = match submission.read(app).await {
         Ok(read) => read,
         Err(answer) => return answer,
@@ -235,18 +241,11 @@ pub(crate) async fn update(
     collection: &str,
     id: &str,
 ) -> Response<Body> {
-    let loaded = match app.loaded().await {
-        Ok(loaded) => loaded,
-        Err(e) => return internal(&e),
-    };
-    let target = match target(&loaded, collection) {
+    let target = match open(app, collection, caller, |c| &c.update_rule).await {
         Ok(target) => target,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal,
     };
-    let collection = target.collection;
-    if superusers_only(&collection.update_rule, caller) {
-        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
-    }
+    let collection = target.collection();
     let store = App::records(target.storage.clone());
     let existing = match store.get(collection, id).await {
         Ok(Some(record)) => record,
@@ -290,18 +289,11 @@ pub(crate) async fn update(
 
 /// `DELETE …/records/{id}`: the record, then its files.
 pub(crate) async fn delete(app: &App, caller: &Caller, collection: &str, id: &str) -> Response<Body> {
-    let loaded = match app.loaded().await {
-        Ok(loaded) => loaded,
-        Err(e) => return internal(&e),
-    };
-    let target = match target(&loaded, collection) {
+    let target = match open(app, collection, caller, |c| &c.delete_rule).await {
         Ok(target) => target,
-        Err(answer) => return answer,
+        Err(refusal) => return refusal,
     };
-    let collection = target.collection;
-    if superusers_only(&collection.delete_rule, caller) {
-        return error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS);
-    }
+    let collection = target.collection();
     let store = App::records(target.storage.clone());
     let record = match store.get(collection, id).await {
         Ok(Some(record)) => record,
@@ -336,13 +328,13 @@ fn validation_failed(message: &str, errors: BTreeMap<String, FieldError>) -> Res
 /// Uploads, then the record, then deletes replaced files. On failure, the uploads are
 /// deleted again and the stored record is as it was.
 async fn save(
-    target: &Target<'_>,
+    target: &Target,
     store: &impl RecordStore,
     caller: &Caller,
     record: Record,
     plan: FilePlan,
 ) -> Response<Body> {
-    let collection = target.collection;
+    let collection = target.collection();
     let id = record["id"].as_str().unwrap_or_default().to_owned();
     let mut uploaded = Vec::new();
     let mut failure = None;

@@ -158,31 +158,32 @@ fn s3_field_errors(s3: &S3Settings, errors: &mut Map<String, Value>) {
     }
 }
 
+/// The settings in force, for a superuser's request with a readable JSON body.
+async fn for_superuser(
+    app: &App,
+    caller: &Caller,
+    body: Result<Value, Response<Body>>,
+) -> Result<(Settings, Value), Response<Body>> {
+    caller.require_superuser()?;
+    let body = body?;
+    let loaded = app.loaded().await.map_err(|e| super::internal(&e))?;
+    Ok((loaded.settings, body))
+}
+
 /// `GET /api/settings`
 pub(crate) async fn get(app: &App, caller: &Caller) -> Response<Body> {
-    if let Err(denied) = caller.require_superuser() {
-        return denied;
-    }
-    match app.loaded().await {
-        Ok(loaded) => json(StatusCode::OK, &loaded.settings.to_public()),
-        Err(e) => super::internal(&e),
+    match for_superuser(app, caller, Ok(Value::Null)).await {
+        Ok((settings, _)) => json(StatusCode::OK, &settings.to_public()),
+        Err(refusal) => refusal,
     }
 }
 
 /// `PATCH /api/settings`
 pub(crate) async fn patch(app: &App, caller: &Caller, body: Result<Value, Response<Body>>) -> Response<Body> {
-    if let Err(denied) = caller.require_superuser() {
-        return denied;
-    }
-    let body = match body {
-        Ok(body) => body,
-        Err(answer) => return answer,
+    let (mut settings, body) = match for_superuser(app, caller, body).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
     };
-    let loaded = match app.loaded().await {
-        Ok(loaded) => loaded,
-        Err(e) => return super::internal(&e),
-    };
-    let mut settings = loaded.settings.clone();
     let mut errors = settings.apply(&body);
     if errors.is_empty() {
         errors = settings.validate();
@@ -209,18 +210,10 @@ struct Step {
 /// `POST /api/settings/test/s3`: the saved S3 settings, with any unsaved ones from the
 /// body's `s3` object on top (a missing secret is the saved one).
 pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Response<Body>>) -> Response<Body> {
-    if let Err(denied) = caller.require_superuser() {
-        return denied;
-    }
-    let body = match body {
-        Ok(body) => body,
-        Err(answer) => return answer,
+    let (mut settings, body) = match for_superuser(app, caller, body).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
     };
-    let loaded = match app.loaded().await {
-        Ok(loaded) => loaded,
-        Err(e) => return super::internal(&e),
-    };
-    let mut settings = loaded.settings.clone();
     let mut errors = settings.apply(&json!({"s3": body.get("s3").cloned().unwrap_or(json!({}))}));
     if errors.is_empty() {
         s3_field_errors(&settings.s3, &mut errors);
