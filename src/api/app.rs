@@ -122,11 +122,13 @@ impl App {
                 return Ok(loaded.clone());
             }
         }
-        let settings = match self.read_config(SETTINGS_KEY).await? {
+        // Both reads at once: this runs on the request path when the copy is stale.
+        let (settings, collections) = futures::join!(self.read_config(SETTINGS_KEY), self.read_config(COLLECTIONS_KEY));
+        let settings = match settings? {
             Some(value) => Settings::from_stored(&value, &self.env),
             None => Settings::from_env(&self.env),
         };
-        let collections = match self.read_config(COLLECTIONS_KEY).await? {
+        let collections = match collections? {
             Some(value) => Collections::from_values(value.as_array().cloned().unwrap_or_default())
                 .map_err(|e| format!("the stored collections are invalid: {e}"))?,
             None => Collections::defaults(),
