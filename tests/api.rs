@@ -778,3 +778,24 @@ fn settings_and_collections_reach_every_isolate_through_the_config_store() {
         200
     );
 }
+
+#[test]
+fn a_body_over_the_collections_limit_is_a_413_before_it_is_read() {
+    let client = Client::new();
+    let alice = user_token("alice0000000001");
+    // posts: 32 MiB + one 5 MiB cover, as PocketBase computes it.
+    let huge = vec![0u8; 38 * 1024 * 1024];
+    let answer = client.form(
+        "POST",
+        "/api/collections/posts/records",
+        Some(&alice),
+        &[("title", "big")],
+        &[("cover", "big.png", &huge)],
+    );
+    assert_eq!(answer.status, 413);
+    assert_eq!(answer.json()["message"], "Request entity too large.");
+    let list = client
+        .request("GET", "/api/collections/posts/records", None, None)
+        .json();
+    assert_eq!(list["totalItems"], 0);
+}

@@ -189,8 +189,12 @@ impl Submission {
         }
     }
 
-    /// The submitted fields and files: a multipart form, or a JSON object.
-    async fn read(self, app: &App) -> Result<(Map<String, Value>, Vec<FormFile>), Response<Body>> {
+    /// The submitted fields and files: a multipart form, or a JSON object. A body whose
+    /// length is over `limit` is PocketBase's 413, refused before it is read.
+    async fn read(self, app: &App, limit: u64) -> Result<(Map<String, Value>, Vec<FormFile>), Response<Body>> {
+        if self.body.len().is_some_and(|length| length > limit) {
+            return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large."));
+        }
         if form::multipart_boundary(&self.content_type).is_some() {
             let form = app
                 .platform()

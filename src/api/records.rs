@@ -171,7 +171,7 @@ pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, c
         Err(refusal) => return refusal,
     };
     let collection = target.collection();
-    let (body, files) = match submission.read(app).await {
+    let (body, files) = match submission.read(app, body_limit(collection)).await {
         Ok(read) => read,
         Err(answer) => return answer,
     };
@@ -252,7 +252,7 @@ pub(crate) async fn update(
         Ok(None) => return super::not_found(),
         Err(e) => return internal(&format!("cannot read the record: {e}")),
     };
-    let (body, files) = match submission.read(app).await {
+    let (body, files) = match submission.read(app, body_limit(collection)).await {
         Ok(read) => read,
         Err(answer) => return answer,
     };
@@ -314,6 +314,28 @@ pub(crate) async fn delete(app: &App, caller: &Caller, collection: &str, id: &st
         .status(StatusCode::NO_CONTENT)
         .body(Body::empty())
         .expect("static response")
+}
+
+/// PocketBase's body limit for a record route: 32 MiB, plus `maxSize × maxSelect` of
+/// every file field.
+fn body_limit(collection: &Collection) -> u64 {
+    let files: u64 = collection
+        .file_fields()
+        .map(|field| match &field.kind {
+            FieldKind::File {
+                max_size, max_select, ..
+            } => {
+                let size = if *max_size == 0 {
+                    DEFAULT_MAX_FILE_SIZE
+                } else {
+                    *max_size
+                };
+                size.saturating_mul(u64::from(*max_select))
+            }
+            _ => 0,
+        })
+        .sum();
+    (32 * 1024 * 1024u64).saturating_add(files)
 }
 
 fn valid_new_id(id: &str) -> bool {
