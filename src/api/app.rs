@@ -11,7 +11,6 @@ use super::settings::Settings;
 use crate::auth::jwt::Signer;
 use crate::collections::Collections;
 use crate::error::Error;
-use crate::records::StorageRecords;
 use crate::s3::S3Settings;
 use crate::secret::Secret;
 use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
@@ -108,11 +107,6 @@ impl App {
         self.platform.as_ref()
     }
 
-    /// The name of the backend that serves files now.
-    pub async fn backend_name(&self) -> Result<&'static str, String> {
-        Ok(self.loaded().await?.storage?.name())
-    }
-
     /// The settings and collections, read from the config store when the cached copy
     /// is older than [`App::reload_after`].
     pub(crate) async fn loaded(&self) -> Result<Loaded, String> {
@@ -166,11 +160,6 @@ impl App {
         self.platform
             .s3_storage(&settings.s3)
             .map_err(|e| format!("S3 storage is enabled but cannot be used: {e}"))
-    }
-
-    /// The record store over the active backend.
-    pub(crate) fn records(storage: Arc<dyn Storage>) -> StorageRecords<Arc<dyn Storage>> {
-        StorageRecords::new(storage)
     }
 
     pub(crate) async fn save_settings(&self, settings: Settings) -> Result<Loaded, Error> {

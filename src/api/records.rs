@@ -15,7 +15,7 @@ use super::form::FormFile;
 use super::{bad_request, error, internal, json, with_data, Submission};
 use crate::collections::{Access, Collection, Collections, FieldKind};
 use crate::files::{content_type_for, extension_for, sanitize};
-use crate::records::{normalize, FieldError, ListQuery, Record, RecordStore};
+use crate::records::{normalize, FieldError, ListQuery, Record, RecordStore, StorageRecords};
 use crate::rules::Context;
 use crate::storage::{Storage, UploadOptions};
 use crate::transport::Body;
@@ -127,7 +127,7 @@ pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, co
     if !filter_ok || !query.sort.iter().all(|sort| known(&sort.field)) {
         return bad_request();
     }
-    let records = match App::records(target.storage.clone()).all(collection).await {
+    let records = match StorageRecords::new(target.storage.clone()).all(collection).await {
         Ok(records) => records,
         Err(e) => return internal(&format!("cannot list the records: {e}")),
     };
@@ -155,7 +155,7 @@ pub(crate) async fn view(app: &App, caller: &Caller, collection: &str, id: &str)
         Err(refusal) => return refusal,
     };
     let collection = target.collection();
-    match App::records(target.storage.clone()).get(collection, id).await {
+    match StorageRecords::new(target.storage.clone()).get(collection, id).await {
         Ok(Some(record)) if allows(&collection.view_rule, caller, None, "GET", &record) => {
             json(StatusCode::OK, &visible(collection, record, caller))
         }
@@ -175,7 +175,7 @@ pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, c
         Ok(read) => read,
         Err(answer) => return answer,
     };
-    let store = App::records(target.storage.clone());
+    let store = StorageRecords::new(target.storage.clone());
 
     let mut errors = BTreeMap::new();
     let id = match body.get("id") {
@@ -246,7 +246,7 @@ pub(crate) async fn update(
         Err(refusal) => return refusal,
     };
     let collection = target.collection();
-    let store = App::records(target.storage.clone());
+    let store = StorageRecords::new(target.storage.clone());
     let existing = match store.get(collection, id).await {
         Ok(Some(record)) => record,
         Ok(None) => return super::not_found(),
@@ -294,7 +294,7 @@ pub(crate) async fn delete(app: &App, caller: &Caller, collection: &str, id: &st
         Err(refusal) => return refusal,
     };
     let collection = target.collection();
-    let store = App::records(target.storage.clone());
+    let store = StorageRecords::new(target.storage.clone());
     let record = match store.get(collection, id).await {
         Ok(Some(record)) => record,
         Ok(None) => return super::not_found(),

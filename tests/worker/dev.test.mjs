@@ -6,24 +6,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { createServer } from "node:net";
+import { freePort } from "./lib/ports.mjs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 // Covers a Worker build on start (cargo may have to wait for another build's lock).
 const READY_TIMEOUT_MS = 600_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // What scripts/lib-env.sh sets: Node 22 and wrangler first on PATH, no outside traffic.
 const toolEnv = () => ({
