@@ -15,6 +15,7 @@ pub mod clock;
 pub mod collections;
 pub mod error;
 pub mod files;
+pub mod numbers;
 pub mod random;
 pub mod records;
 pub mod rules;

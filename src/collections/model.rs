@@ -301,7 +301,7 @@ impl Collection {
             });
         }
         let [list_rule, view_rule, create_rule, update_rule, delete_rule]: [Access; 5] =
-            access.try_into().expect("five rules");
+            access.try_into().ok().expect("five rules");
         let created = match text("created") {
             created if created.is_empty() => now_text(),
             created => created,

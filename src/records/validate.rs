@@ -111,7 +111,7 @@ fn number(
         Value::Null => 0.0,
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
         Value::String(s) if s.trim().is_empty() => 0.0,
-        Value::String(s) => s.trim().parse::<f64>().map_err(|_| not_a_number())?,
+        Value::String(s) => crate::numbers::parse(s.trim()).ok_or_else(not_a_number)?,
         Value::Bool(b) => f64::from(u8::from(*b)),
         _ => return Err(not_a_number()),
     };
@@ -130,13 +130,13 @@ fn number(
     if let Some(min) = min.filter(|min| n < *min) {
         return Err(FieldError::new(
             "validation_min_number_constraint",
-            format!("Must be greater or equal than {min}"),
+            format!("Must be greater or equal than {}", crate::numbers::format(min)),
         ));
     }
     if let Some(max) = max.filter(|max| n > *max) {
         return Err(FieldError::new(
             "validation_max_number_constraint",
-            format!("Must be less or equal than {max}"),
+            format!("Must be less or equal than {}", crate::numbers::format(max)),
         ));
     }
     // Whole numbers as integers (`3`, not `3.0`), as PocketBase writes them.

@@ -61,7 +61,7 @@ impl fmt::Display for Operand {
                 }
                 f.write_str("\"")
             }
-            Operand::Number(n) => write!(f, "{n}"),
+            Operand::Number(n) => f.write_str(&crate::numbers::format(*n)),
             Operand::Bool(b) => write!(f, "{b}"),
             Operand::Null => f.write_str("null"),
         }

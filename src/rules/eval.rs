@@ -106,7 +106,7 @@ fn zero_for_null(value: &Value, other: &Value) -> Value {
 fn as_number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => Some(*n),
-        Value::Text(t) => t.trim().parse().ok(),
+        Value::Text(t) => crate::numbers::parse(t.trim()),
         Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
         _ => None,
     }
@@ -115,7 +115,7 @@ fn as_number(value: &Value) -> Option<f64> {
 fn as_text(value: &Value) -> String {
     match value {
         Value::Text(t) => t.clone(),
-        Value::Number(n) => format!("{n}"),
+        Value::Number(n) => crate::numbers::format(*n),
         Value::Bool(b) => b.to_string(),
         _ => String::new(),
     }

@@ -109,9 +109,8 @@ pub fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, ParseError> {
                     i += 1;
                 }
                 let text = &input[start..i];
-                let number = text
-                    .parse::<f64>()
-                    .map_err(|_| ParseError::new(start, format!("{text:?} is not a number")))?;
+                let number = crate::numbers::parse(text)
+                    .ok_or_else(|| ParseError::new(start, format!("\"{text}\" is not a number")))?;
                 Token::Number(number)
             }
             b'@' | b'_' | b'a'..=b'z' | b'A'..=b'Z' => {

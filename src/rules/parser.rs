@@ -53,7 +53,7 @@ fn describe(token: &Token) -> String {
     match token {
         Token::Identifier(name) => format!("name {name:?}"),
         Token::Text(text) => format!("string {text:?}"),
-        Token::Number(n) => format!("number {n}"),
+        Token::Number(n) => format!("number {}", crate::numbers::format(*n)),
         Token::True => "true".into(),
         Token::False => "false".into(),
         Token::Null => "null".into(),

@@ -7,7 +7,7 @@
 
 use super::{Attributes, ListItem, ListPage};
 use crate::error::Error;
-use serde::Deserialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wasm_bindgen::prelude::*;
@@ -350,71 +350,65 @@ pub(super) fn describe(value: &JsValue) -> String {
     value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }
 
-/// The attributes JSON both backends' helpers produce.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct JsAttributes {
-    #[serde(default)]
-    pub size: f64,
-    #[serde(default)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub modified: Option<f64>,
-    #[serde(default)]
-    pub content_type: Option<String>,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
+/// The attributes JSON both backends' helpers produce: `{size, etag, modified,
+/// contentType, metadata}`, every member optional. Read as a `serde_json::Value`
+/// rather than with `derive(Deserialize)`: typed deserialization would link serde's
+/// error paths (with core's float formatting) into the Worker for two small objects.
+pub(super) fn parse_attributes(backend: &str, value: &JsValue) -> Result<Attributes, Error> {
+    let text = value
+        .as_string()
+        .ok_or_else(|| Error::InvalidResponse(format!("{backend}: attributes are not a string")))?;
+    let parsed: Value = serde_json::from_str(&text)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| Error::InvalidResponse(format!("{backend}: unreadable attributes {text}")))?;
+    let metadata = match parsed.get("metadata") {
+        Some(Value::Object(map)) => map
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    Ok(Attributes {
+        size: number(&parsed, "size").unwrap_or(0.0) as u64,
+        content_type: text_member(&parsed, "contentType"),
+        etag: text_member(&parsed, "etag"),
+        modified: number(&parsed, "modified").map(from_millis),
+        metadata,
+    })
 }
 
-impl JsAttributes {
-    pub fn parse(backend: &str, value: &JsValue) -> Result<Attributes, Error> {
-        let text = value
-            .as_string()
-            .ok_or_else(|| Error::InvalidResponse(format!("{backend}: attributes are not a string")))?;
-        let parsed: JsAttributes = serde_json::from_str(&text)
-            .map_err(|e| Error::InvalidResponse(format!("{backend}: unreadable attributes {text}: {e}")))?;
-        Ok(Attributes {
-            size: parsed.size as u64,
-            content_type: parsed.content_type,
-            etag: parsed.etag,
-            modified: parsed.modified.map(from_millis),
-            metadata: parsed.metadata,
-        })
-    }
+fn number(object: &Value, name: &str) -> Option<f64> {
+    object.get(name).and_then(Value::as_f64)
 }
 
-#[derive(Deserialize)]
-struct JsItem {
-    key: String,
-    size: f64,
-    etag: Option<String>,
-    modified: Option<f64>,
+fn text_member(object: &Value, name: &str) -> Option<String> {
+    object.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
-#[derive(Deserialize)]
-struct JsPage {
-    items: Vec<JsItem>,
-    cursor: Option<String>,
-}
-
+/// A listing page from the helpers: `{items: [{key, size, etag, modified}], cursor}`.
 pub(super) fn parse_page(backend: &str, value: &JsValue) -> Result<ListPage, Error> {
     let text = value
         .as_string()
         .ok_or_else(|| Error::InvalidResponse(format!("{backend}: a listing is not a string")))?;
-    let page: JsPage = serde_json::from_str(&text)
-        .map_err(|e| Error::InvalidResponse(format!("{backend}: unreadable listing: {e}")))?;
-    Ok(ListPage {
-        items: page
-            .items
-            .into_iter()
-            .map(|item| ListItem {
-                key: item.key,
-                size: item.size as u64,
-                etag: item.etag,
-                modified: item.modified.map(from_millis),
+    let unreadable = || Error::InvalidResponse(format!("{backend}: unreadable listing {text}"));
+    let page: Value = serde_json::from_str(&text).map_err(|_| unreadable())?;
+    let items = page.get("items").and_then(Value::as_array).ok_or_else(unreadable)?;
+    let items = items
+        .iter()
+        .map(|item| {
+            Some(ListItem {
+                key: text_member(item, "key")?,
+                size: number(item, "size")? as u64,
+                etag: text_member(item, "etag"),
+                modified: number(item, "modified").map(from_millis),
             })
-            .collect(),
-        next_cursor: page.cursor.filter(|c| !c.is_empty()),
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(unreadable)?;
+    Ok(ListPage {
+        items,
+        next_cursor: text_member(&page, "cursor").filter(|c| !c.is_empty()),
     })
 }
 

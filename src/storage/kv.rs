@@ -21,7 +21,7 @@
 //! * KV metadata holds at most 1024 bytes of JSON: user metadata that does not fit is
 //!   refused before anything is written.
 
-use super::js::{self, JsAttributes};
+use super::js;
 use super::*;
 use md5::{Digest, Md5};
 use wasm_bindgen::{JsCast, JsValue};
@@ -84,7 +84,7 @@ impl Storage for Kv {
             if value.is_null() || value.is_undefined() {
                 return Ok(None);
             }
-            JsAttributes::parse(NAME, &value).map(Some)
+            js::parse_attributes(NAME, &value).map(Some)
         })
     }
 
@@ -97,7 +97,7 @@ impl Storage for Kv {
             if value.is_null() || value.is_undefined() {
                 return Ok(GetOutcome::NotFound);
             }
-            let attributes = JsAttributes::parse(NAME, &js::get(&value, "attributes"))?;
+            let attributes = js::parse_attributes(NAME, &js::get(&value, "attributes"))?;
             let body = js::get(&value, "body");
             if not_modified(&attributes, options) {
                 js::cancel_stream(&body);

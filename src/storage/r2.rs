@@ -15,7 +15,7 @@
 //! still matches. R2 has no copy: copy is a get whose body streams into a put, keeping
 //! the content type and custom metadata.
 
-use super::js::{self, JsAttributes};
+use super::js;
 use super::*;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -43,7 +43,7 @@ impl R2 {
         if value.is_null() || value.is_undefined() {
             return Ok(None);
         }
-        JsAttributes::parse(NAME, &value).map(Some)
+        js::parse_attributes(NAME, &value).map(Some)
     }
 
     /// One `bucket.get`: `None` when missing; otherwise the attributes and the body,
@@ -53,7 +53,7 @@ impl R2 {
         if value.is_null() || value.is_undefined() {
             return Ok(None);
         }
-        let attributes = JsAttributes::parse(NAME, &js::get(&value, "attributes"))?;
+        let attributes = js::parse_attributes(NAME, &js::get(&value, "attributes"))?;
         let body = js::get(&value, "body");
         Ok(Some((
             attributes,
