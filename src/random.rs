@@ -18,7 +18,7 @@ pub fn fill(bytes: &mut [u8]) {
                     .expect("globalThis.crypto exists in Workers and browsers");
                 let get_random_values: js_sys::Function =
                     js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))
-                        .and_then(|f| f.dyn_into().map_err(JsValue::from))
+                        .and_then(|f| f.dyn_into())
                         .expect("crypto.getRandomValues exists in Workers and browsers");
                 get_random_values
                     .call1(&crypto, &array)

@@ -84,10 +84,11 @@ impl Collections {
     }
 
     pub fn defaults() -> Collections {
-        // `.ok()`: `Result::expect` would link the error's `Debug` (the rules' syntax tree) into the Worker.
-        Collections::from_json(DEFAULT_JSON)
-            .ok()
-            .expect("the bundled collections are valid")
+        // No `Result::expect`: it would link `Debug` of the rules' syntax tree into the Worker.
+        match Collections::from_json(DEFAULT_JSON) {
+            Ok(collections) => collections,
+            Err(e) => panic!("the bundled collections are invalid: {e}"),
+        }
     }
 
     pub fn from_values(items: Vec<Value>) -> Result<Collections, ImportError> {

@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn reads_the_environment_variables() {
         let env = |name: &str| {
-            Some(match name {
+            let value = match name {
                 "S3_ENABLED" => "true",
                 "S3_BUCKET" => "my-bucket",
                 "S3_REGION" => "us-east-1",
@@ -233,8 +233,8 @@ mod tests {
                 "S3_SECRET_KEY" => "s3cr3t",
                 "S3_FORCE_PATH_STYLE" => "false",
                 _ => return None,
-            })
-            .map(str::to_owned)
+            };
+            Some(value.to_owned())
         };
         let settings = S3Settings::from_lookup(env).unwrap();
         assert!(settings.enabled);
