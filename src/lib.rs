@@ -22,6 +22,7 @@ pub mod rules;
 pub mod s3;
 pub mod secret;
 pub mod sigv4;
+pub mod sorting;
 pub mod storage;
 pub mod transport;
 

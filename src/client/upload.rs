@@ -163,7 +163,7 @@ impl<T: Transport> S3Client<T> {
             .buffer_unordered(self.upload.concurrency)
             .try_collect()
             .await?;
-        parts.sort_by_key(|part| part.part_number);
+        crate::sorting::sort_by(&mut parts, |a, b| a.part_number.cmp(&b.part_number));
         self.complete_multipart_upload(key, upload_id, &parts).await
     }
 }

@@ -111,7 +111,7 @@ impl ListQuery {
         } else {
             self.sort.clone()
         };
-        matching.sort_by(|a, b| {
+        crate::sorting::sort_by(&mut matching, |a, b| {
             for key in &sort {
                 let ordering = compare(a.get(&key.field), b.get(&key.field));
                 let ordering = if key.descending { ordering.reverse() } else { ordering };

@@ -91,8 +91,8 @@ fn reencode(component: &str) -> String {
 }
 
 /// Writes `name=value&…` sorted by encoded name, then value.
-pub fn write_query(pairs: &mut [(String, String)], out: &mut String) {
-    pairs.sort_unstable();
+pub fn write_query(pairs: &mut Vec<(String, String)>, out: &mut String) {
+    crate::sorting::sort_by(pairs, |a, b| a.cmp(b));
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');

@@ -421,7 +421,7 @@ fn canonical_headers(headers: &[(&str, &str)], extra: &[(&str, &str)]) -> (Strin
         .filter(|(name, _)| !UNSIGNED_HEADERS.contains(&name.as_ref()))
         .collect();
     // A stable sort keeps repeated headers in request order.
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    crate::sorting::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
     let mut lines = String::with_capacity(entries.len() * 48);
     let mut names = String::with_capacity(entries.len() * 16);
     let mut previous: Option<&str> = None;

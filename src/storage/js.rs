@@ -362,13 +362,15 @@ pub(super) fn parse_attributes(backend: &str, value: &JsValue) -> Result<Attribu
         .ok()
         .filter(Value::is_object)
         .ok_or_else(|| Error::InvalidResponse(format!("{backend}: unreadable attributes {text}")))?;
-    let metadata = match parsed.get("metadata") {
-        Some(Value::Object(map)) => map
-            .iter()
-            .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
-            .collect(),
-        _ => BTreeMap::new(),
-    };
+    // Inserted one by one: `collect()` into a BTreeMap would link a stable sort.
+    let mut metadata = BTreeMap::new();
+    if let Some(Value::Object(map)) = parsed.get("metadata") {
+        for (name, value) in map {
+            if let Some(value) = value.as_str() {
+                metadata.insert(name.clone(), value.to_owned());
+            }
+        }
+    }
     Ok(Attributes {
         size: number(&parsed, "size").unwrap_or(0.0) as u64,
         content_type: text_member(&parsed, "contentType"),

@@ -30,13 +30,14 @@ pub struct ContentRange {
 impl ObjectMeta {
     pub fn from_headers(headers: &http::HeaderMap) -> ObjectMeta {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let metadata = headers
-            .iter()
-            .filter_map(|(name, value)| {
-                let short = name.as_str().strip_prefix("x-amz-meta-")?;
-                Some((short.to_owned(), value.to_str().ok()?.to_owned()))
-            })
-            .collect();
+        // Inserted one by one: `collect()` into a BTreeMap sorts first, with a stable sort
+        // the Worker would otherwise not need.
+        let mut metadata = BTreeMap::new();
+        for (name, value) in headers {
+            if let (Some(short), Ok(value)) = (name.as_str().strip_prefix("x-amz-meta-"), value.to_str()) {
+                metadata.insert(short.to_owned(), value.to_owned());
+            }
+        }
         ObjectMeta {
             content_length: text("content-length").and_then(|v| v.parse().ok()),
             content_type: text("content-type"),
