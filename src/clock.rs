@@ -62,7 +62,7 @@ pub fn amz_date(time: SystemTime) -> String {
         at += 2;
     }
     out[15] = b'Z';
-    String::from_utf8(out.to_vec()).expect("ASCII")
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Extended ISO 8601 in UTC with milliseconds, as S3 writes it: `2015-08-30T12:36:00.000Z`.
@@ -112,9 +112,93 @@ pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::from_secs(secs as u64) + Duration::from_millis(millis))
 }
 
-/// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+// HTTP dates are written and read here rather than with the `httpdate` crate (the
+// tests check that both agree): `httpdate` `expect`s on `SystemTime` arithmetic, which
+// links `Duration`'s `Debug` into the Worker, and its parser is 4 KiB of wasm.
+
+const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday
+const LONG_WEEKDAYS: [&str; 7] = [
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// An HTTP date, RFC 9110's IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`); times
+/// before 1970 as 1970.
 pub fn http_date(time: SystemTime) -> String {
-    httpdate::fmt_http_date(time)
+    let (y, mo, d, h, mi, s) = civil(time);
+    let weekday = WEEKDAYS[(unix_seconds(time) / 86_400 % 7) as usize];
+    let month = MONTHS[(mo - 1) as usize];
+    format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} GMT")
+}
+
+/// Parses an HTTP date in the three formats RFC 9110 §5.6.7 asks recipients to
+/// accept: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850
+/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`).
+/// `None` for anything else, for a weekday that does not fit the date, for a leap
+/// second and for dates before 1970 or after 9999. Surrounding spaces are ignored.
+pub fn parse_http_date(text: &str) -> Option<SystemTime> {
+    let fields: Vec<&str> = text.trim().split(' ').collect();
+    let (weekday, day, month, year, clock) = match fields[..] {
+        [weekday, day, month, year, clock, "GMT"] if weekday.len() == 4 && weekday.ends_with(',') && day.len() == 2 => {
+            (&weekday[..3], day, month, year, clock)
+        }
+        [weekday, date, clock, "GMT"] if weekday.ends_with(',') => {
+            let weekday = &weekday[..weekday.len() - 1];
+            let position = LONG_WEEKDAYS.iter().position(|&long| long == weekday)?;
+            let mut parts = date.split('-');
+            let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() || year.len() != 2 {
+                return None;
+            }
+            let yy = number(year)?;
+            let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
+            return timestamp(WEEKDAYS[position], day, month, year, clock);
+        }
+        [weekday, month, "", day, clock, year] if day.len() == 1 => (weekday, day, month, year, clock),
+        [weekday, month, day, clock, year] if day.len() == 2 => (weekday, day, month, year, clock),
+        _ => return None,
+    };
+    if year.len() != 4 {
+        return None;
+    }
+    timestamp(weekday, day, month, number(year)?, clock)
+}
+
+fn timestamp(weekday: &str, day: &str, month: &str, year: u32, clock: &str) -> Option<SystemTime> {
+    let month = MONTHS.iter().position(|&m| m == month)? as u32 + 1;
+    let day = number(day).filter(|d| (1..=31).contains(d))?;
+    let mut parts = clock.split(':');
+    let (hour, minute, second) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || [hour, minute, second].iter().any(|part| part.len() != 2) {
+        return None;
+    }
+    let (hour, minute, second) = (number(hour)?, number(minute)?, number(second)?);
+    if !(1970..=9999).contains(&year) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    // A day past the month's end (31 Nov) comes back as another date: refuse it.
+    if civil_from_days(days) != (i64::from(year), month, day) || WEEKDAYS[days.rem_euclid(7) as usize] != weekday {
+        return None;
+    }
+    let secs = days as u64 * 86_400 + u64::from(hour * 3600 + minute * 60 + second);
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Digits only (no sign, no spaces), as the date formats have them.
+fn number(text: &str) -> Option<u32> {
+    if text.is_empty() || text.len() > 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 // Howard Hinnant's days_from_civil / civil_from_days.
@@ -154,6 +238,69 @@ mod tests {
         let with_millis = parse_iso8601("2024-02-29T23:59:59.250Z").unwrap();
         assert_eq!(iso8601(with_millis), "2024-02-29T23:59:59.250Z");
         assert_eq!(http_date(t), "Sun, 30 Aug 2015 12:36:00 GMT");
+    }
+
+    #[test]
+    fn http_dates_agree_with_httpdate() {
+        // Every weekday and month, leap days, the epoch and far years.
+        for secs in (0..4_102_444_800u64)
+            .step_by(86_400 * 37 + 3_601)
+            .chain([0, 951_782_400, 253_402_300_799])
+        {
+            let time = UNIX_EPOCH + Duration::from_secs(secs);
+            assert_eq!(http_date(time), httpdate::fmt_http_date(time), "{secs}");
+        }
+    }
+
+    #[test]
+    fn http_dates_parse_in_all_three_formats_as_httpdate_parses_them() {
+        let imf = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let expected = httpdate::parse_http_date(imf).unwrap();
+        for text in [imf, "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            assert_eq!(parse_http_date(text), Some(expected), "{text}");
+        }
+        for secs in (0..4_102_444_800u64).step_by(86_400 * 37 + 3_601) {
+            let time = UNIX_EPOCH + Duration::from_secs(secs);
+            let text = http_date(time);
+            assert_eq!(parse_http_date(&text), Some(time), "{text}");
+            assert_eq!(parse_http_date(&text), httpdate::parse_http_date(&text).ok(), "{text}");
+        }
+        for text in [
+            "Sun, 06 Nov 2094 08:49:37 GMT",
+            "Thursday, 29-Feb-24 23:59:59 GMT",
+            "Thu Feb 29 23:59:59 2024",
+            "Mon Jan  1 00:00:00 2001",
+            "Sat, 01 Jan 2000 00:00:60 GMT",
+            " Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT ",
+        ] {
+            assert_eq!(parse_http_date(text), httpdate::parse_http_date(text).ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn http_dates_that_are_not_dates_are_refused_as_httpdate_refuses_them() {
+        for text in [
+            "",
+            "yesterday",
+            "Mon, 06 Nov 1994 08:49:37 GMT", // 6 Nov 1994 was a Sunday
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 nov 1994 08:49:37 GMT",
+            "Sun, 31 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun,  06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 94 08:49:37 GMT",
+            "Sun, 06 Nov 1969 08:49:37 GMT",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sun Nov 06 08:49:37 1994 GMT",
+            "Sun Nov 6 08:49:37 1994",
+        ] {
+            assert_eq!(parse_http_date(text), None, "{text:?}");
+            assert_eq!(httpdate::parse_http_date(text).ok(), None, "httpdate: {text:?}");
+        }
     }
 
     #[test]

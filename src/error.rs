@@ -117,3 +117,57 @@ impl fmt::Display for SettingsError {
 }
 
 impl std::error::Error for SettingsError {}
+
+/// Shows a text in an error message between double quotes, with quotes, backslashes
+/// and control characters escaped as Rust's `{:?}` escapes them; other characters as
+/// they are. (Not `{:?}` itself: its Unicode tables and escaper are ~3 KiB of the
+/// Worker's wasm, for messages.)
+pub(crate) struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        let mut plain = 0;
+        for (at, ch) in self.0.char_indices() {
+            let escaped = match ch {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                '\0' => "\\0",
+                '\u{1}'..='\u{1f}' | '\u{7f}' => "",
+                _ => continue,
+            };
+            f.write_str(&self.0[plain..at])?;
+            if escaped.is_empty() {
+                write!(f, "\\u{{{:x}}}", ch as u32)?;
+            } else {
+                f.write_str(escaped)?;
+            }
+            plain = at + ch.len_utf8();
+        }
+        f.write_str(&self.0[plain..])?;
+        f.write_str("\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quoted;
+
+    #[test]
+    fn quotes_as_debug_does_for_ascii_and_control_characters() {
+        for text in [
+            "",
+            "plain",
+            "a \"quoted\" word",
+            "back\\slash",
+            "line\nbreak\r\ttab",
+            "nul\0 and \u{1b}[31m and \u{7f}",
+            "ünïcödé ✓",
+        ] {
+            assert_eq!(Quoted(text).to_string(), format!("{text:?}"), "{text}");
+        }
+    }
+}

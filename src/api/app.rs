@@ -16,7 +16,7 @@ use crate::secret::Secret;
 use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
 use crate::transport::{Body, BoxFuture, MaybeSendSync};
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Where the settings are kept in the config store.
@@ -111,7 +111,7 @@ impl App {
     /// is older than [`App::reload_after`].
     pub(crate) async fn loaded(&self) -> Result<Loaded, String> {
         let now = crate::clock::unix_seconds(crate::clock::now());
-        if let Some(loaded) = self.state.lock().expect("state lock").as_ref() {
+        if let Some(loaded) = self.state.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
             if now.saturating_sub(loaded.loaded_at) < self.reload_after.as_secs() {
                 return Ok(loaded.clone());
             }
@@ -131,7 +131,7 @@ impl App {
     }
 
     fn remember(&self, settings: Settings, collections: Arc<Collections>, now: u64) -> Loaded {
-        let mut state = self.state.lock().expect("state lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         // Keep the S3 backend (and its signing-key cache) while its settings are the same.
         let storage = match state.as_ref() {
             Some(previous) if previous.settings.s3_same(&settings) && previous.storage.is_ok() => {

@@ -2,7 +2,7 @@
 
 use super::app::App;
 use super::auth::Caller;
-use super::{internal, json, not_found, with_data};
+use super::{internal, json, no_content, not_found, with_data};
 use crate::collections::Collections;
 use crate::records::ListQuery;
 use crate::transport::Body;
@@ -87,10 +87,7 @@ pub(crate) async fn import(app: &App, caller: &Caller, body: Result<Value, Respo
         Err(e) => return with_data(StatusCode::BAD_REQUEST, "Failed to import collections.", e.data()),
     };
     match app.save_collections(imported).await {
-        Ok(()) => Response::builder()
-            .status(StatusCode::NO_CONTENT)
-            .body(Body::empty())
-            .expect("static response"),
+        Ok(()) => no_content(),
         Err(e) => internal(&format!("cannot save the collections: {e}")),
     }
 }

@@ -316,6 +316,14 @@ pub fn bad_request() -> Response<Body> {
     )
 }
 
+/// An empty 204. (Built without `Response::builder()`, whose `expect` would link
+/// `http::Error`'s `Debug` into the Worker.)
+pub fn no_content() -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
 /// A 500 that says what failed (backend errors carry no secrets).
 pub fn internal(message: &str) -> Response<Body> {
     error(StatusCode::INTERNAL_SERVER_ERROR, message)

@@ -12,8 +12,9 @@
 use super::app::App;
 use super::auth::Caller;
 use super::form::FormFile;
-use super::{bad_request, error, internal, json, with_data, Submission};
+use super::{bad_request, error, internal, json, no_content, with_data, Submission};
 use crate::collections::{Access, Collection, Collections, FieldKind};
+use crate::error::Quoted;
 use crate::files::{content_type_for, extension_for, sanitize};
 use crate::records::{normalize, FieldError, ListQuery, Record, RecordStore, StorageRecords};
 use crate::rules::Context;
@@ -310,10 +311,7 @@ pub(crate) async fn delete(app: &App, caller: &Caller, collection: &str, id: &st
     if let Err(e) = target.storage.delete_prefix(&prefix).await {
         return internal(&format!("the record is deleted but its files are not: {e}"));
     }
-    Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .body(Body::empty())
-        .expect("static response")
+    no_content()
 }
 
 /// PocketBase's body limit for a record route: 32 MiB, plus `maxSize × maxSelect` of
@@ -366,7 +364,7 @@ async fn save(
         match target.storage.upload(&key, upload.file.body, &options).await {
             Ok(()) => uploaded.push(key),
             Err(e) => {
-                failure = Some(format!("cannot store the file {:?}: {e}", upload.file.filename));
+                failure = Some(format!("cannot store the file {}: {e}", Quoted(&upload.file.filename)));
                 break;
             }
         }
@@ -457,12 +455,15 @@ fn plan_files(
         let appending = take(&format!("{name}+"));
         let mut names = if body.contains_key(name) {
             let given = names_of(body.get(name));
-            let unknown: Vec<&String> = given.iter().filter(|n| !current.contains(n)).collect();
+            let unknown: Vec<&str> = given
+                .iter()
+                .filter(|n| !current.contains(n))
+                .map(String::as_str)
+                .collect();
             if !unknown.is_empty() {
-                errors.insert(
-                    name.clone(),
-                    FieldError::new("validation_invalid_file", format!("Invalid new files: {unknown:?}.")),
-                );
+                // `[a b]`: how PocketBase's message template shows a list.
+                let message = format!("Invalid new files: [{}].", unknown.join(" "));
+                errors.insert(name.clone(), FieldError::new("validation_invalid_file", message));
                 continue;
             }
             given
@@ -501,7 +502,11 @@ fn plan_files(
             } else if !mime_types.is_empty() && !mime_types.iter().any(|t| t.eq_ignore_ascii_case(&essence)) {
                 field_error.get_or_insert(FieldError::new(
                     "validation_invalid_mime_type",
-                    format!("{stored_name:?} mime type must be one of: {}.", mime_types.join(", ")),
+                    format!(
+                        "{stored_name} mime type must be one of: {}.",
+                        mime_types.join(", "),
+                        stored_name = Quoted(&stored_name)
+                    ),
                 ));
             }
             names.push(stored_name.clone());

@@ -6,7 +6,7 @@
 //! object under a random prefix and reports each step, with the S3 client's hint.
 
 use super::app::{App, Env};
-use super::{json, with_data, Caller};
+use super::{json, no_content, with_data, Caller};
 use crate::error::Error;
 use crate::s3::S3Settings;
 use crate::secret::Secret;
@@ -240,10 +240,7 @@ pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Resp
         .iter()
         .find_map(|step| step.outcome.as_ref().err().map(|e| (step.name, e)))
     {
-        None => Response::builder()
-            .status(StatusCode::NO_CONTENT)
-            .body(Body::empty())
-            .expect("static response"),
+        None => no_content(),
         Some((name, error)) => with_data(
             StatusCode::BAD_REQUEST,
             &format!("Failed to test the S3 filesystem. Raw error: \n{name}: {error}"),

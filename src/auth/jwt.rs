@@ -4,6 +4,7 @@
 //! algorithm, a bad signature (compared in constant time), a malformed token and an
 //! expired one are all refused, each with its own error so logs can tell them apart.
 
+use crate::error::Quoted;
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -30,7 +31,11 @@ impl fmt::Display for JwtError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JwtError::Malformed(what) => write!(f, "malformed token: {what}"),
-            JwtError::Algorithm(alg) => write!(f, "token algorithm {alg:?} is not accepted (only HS256)"),
+            JwtError::Algorithm(alg) => write!(
+                f,
+                "token algorithm {alg} is not accepted (only HS256)",
+                alg = Quoted(alg)
+            ),
             JwtError::BadSignature => f.write_str("token signature does not match"),
             JwtError::Expired => f.write_str("token has expired"),
             JwtError::NoExpiry => f.write_str("token has no exp claim"),
@@ -61,7 +66,7 @@ impl Signer {
     }
 
     fn mac(&self) -> HmacSha256 {
-        HmacSha256::new_from_slice(self.secret.expose().as_bytes()).expect("HMAC takes a key of any length")
+        crate::sigv4::hmac_sha256(self.secret.expose().as_bytes())
     }
 
     /// A token with these claims (the caller sets `exp`).

@@ -11,6 +11,7 @@ mod model;
 
 pub use model::{Collection, Field, FieldKind, SYSTEM_FIELDS};
 
+use crate::error::Quoted;
 use crate::rules::{Operand, Rule};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -182,7 +183,8 @@ pub(crate) fn parse_access(text: Option<&str>, fields: &[Field]) -> Result<Acces
         });
         if let Some(field) = unknown {
             return Err(format!(
-                "Invalid rule. Raw error: invalid operand {field:?} - unknown field {field:?}"
+                "Invalid rule. Raw error: invalid operand {field} - unknown field {field}",
+                field = Quoted(&field)
             ));
         }
     }

@@ -1,6 +1,7 @@
 //! One collection and its fields, read from and written to PocketBase's JSON.
 
 use super::{parse_access, Access, ImportError};
+use crate::error::Quoted;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -106,7 +107,10 @@ impl Field {
         let unsigned = |key: &str| raw.get(key).and_then(Value::as_u64).unwrap_or(0);
         let name = text("name");
         if !valid_name(&name) {
-            return Err(format!("Invalid field name {name:?}: use letters, digits and _."));
+            return Err(format!(
+                "Invalid field name {name}: use letters, digits and _.",
+                name = Quoted(&name)
+            ));
         }
         let kind_name = text("type");
         let kind = match kind_name.as_str() {
@@ -130,7 +134,7 @@ impl Field {
                 protected: flag("protected"),
                 thumbs: string_list(raw.get("thumbs")),
             },
-            "" => return Err(format!("The field {name:?} has no type.")),
+            "" => return Err(format!("The field {name} has no type.", name = Quoted(&name))),
             other => FieldKind::Other(other.to_owned()),
         };
         let id = match text("id") {
@@ -215,7 +219,7 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
 impl Collection {
     /// `"name" (id)`, as PocketBase names a collection in messages.
     pub fn label(&self) -> String {
-        format!("{:?} ({})", self.name, self.id)
+        format!("{} ({})", Quoted(&self.name), self.id)
     }
 
     pub fn field(&self, name: &str) -> Option<&Field> {
@@ -242,7 +246,7 @@ impl Collection {
         let label = if name.is_empty() {
             format!("#{index}")
         } else {
-            format!("{name:?} ({id})")
+            format!("{name} ({id})", name = Quoted(&name))
         };
         let mut problems = BTreeMap::new();
         if !valid_name(&name) {
@@ -254,7 +258,7 @@ impl Collection {
         if kind != "base" {
             problems.insert(
                 "type".to_owned(),
-                format!("Only base collections are supported, not {kind:?}."),
+                format!("Only base collections are supported, not {kind}.", kind = Quoted(&kind)),
             );
         }
         let mut fields = Vec::new();
@@ -269,7 +273,7 @@ impl Collection {
                 Ok(field) if fields.iter().any(|f: &Field| f.name == field.name) => {
                     problems.insert(
                         format!("fields.{i}"),
-                        format!("Duplicated field name {:?}.", field.name),
+                        format!("Duplicated field name {}.", Quoted(&field.name)),
                     );
                 }
                 Ok(field) => fields.push(field),

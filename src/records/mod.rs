@@ -13,6 +13,7 @@ pub use validate::{normalize, FieldError};
 
 use crate::collections::Collection;
 use crate::error::Error;
+use crate::error::Quoted;
 use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
 use crate::transport::{Body, BoxFuture, MaybeSendSync};
 use futures::StreamExt;
@@ -68,7 +69,8 @@ async fn read_json(storage: &dyn Storage, key: &str) -> Result<Option<Record>, E
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(record)) => Ok(Some(record)),
         _ => Err(Error::InvalidResponse(format!(
-            "the record at {key:?} is not a JSON object"
+            "the record at {key} is not a JSON object",
+            key = Quoted(key)
         ))),
     }
 }
@@ -87,7 +89,7 @@ impl<S: AsRef<dyn Storage> + MaybeSendSync> RecordStore for StorageRecords<S> {
         Box::pin(async move {
             let id = record.get("id").and_then(Value::as_str).unwrap_or_default();
             if !valid_id(id) {
-                return Err(Error::InvalidInput(format!("invalid record id {id:?}")));
+                return Err(Error::InvalidInput(format!("invalid record id {id}", id = Quoted(id))));
             }
             let json = Value::Object(record.clone()).to_string();
             let options = UploadOptions::default().content_type("application/json");

@@ -2,6 +2,7 @@
 //! `sort` (`-created,title`), `filter` (the rules language) and `skipTotal`.
 
 use super::Record;
+use crate::error::Quoted;
 use crate::rules::{Context, Rule};
 use serde::Serialize;
 use serde_json::Value;
@@ -42,7 +43,7 @@ impl Default for ListQuery {
             page: 1,
             per_page: DEFAULT_PER_PAGE,
             sort: Vec::new(),
-            filter: Rule::parse("").expect("empty rule"),
+            filter: Rule::default(),
             skip_total: false,
         }
     }
@@ -56,7 +57,7 @@ fn whole(value: &str) -> Result<i64, String> {
     }
     value
         .parse::<i64>()
-        .map_err(|_| format!("{value:?} is not a whole number"))
+        .map_err(|_| format!("{value} is not a whole number", value = Quoted(value)))
 }
 
 impl ListQuery {
@@ -147,7 +148,7 @@ fn parse_sort(value: &str) -> Result<Vec<Sort>, String> {
             None => (false, part.strip_prefix('+').unwrap_or(part)),
         };
         if field.is_empty() || !field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(format!("invalid sort field {field:?}"));
+            return Err(format!("invalid sort field {field}", field = Quoted(field)));
         }
         sort.push(Sort {
             field: field.to_owned(),

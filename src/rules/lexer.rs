@@ -1,6 +1,7 @@
 //! Tokens of the rules language, each with its byte position for error messages.
 
 use super::parser::ParseError;
+use crate::error::Quoted;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Token {
@@ -127,7 +128,10 @@ pub fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, ParseError> {
             }
             _ => {
                 let ch = input[i..].chars().next().expect("inside the input");
-                return Err(ParseError::new(start, format!("unexpected character {ch:?}")));
+                return Err(ParseError::new(
+                    start,
+                    format!("unexpected character {}", Quoted(ch.encode_utf8(&mut [0; 4]))),
+                ));
             }
         };
         tokens.push((start, token));

@@ -20,8 +20,9 @@ pub use ast::{Expr, Operand, Operator};
 pub use eval::{Context, Value};
 pub use parser::{parse, ParseError};
 
-/// A parsed rule. `Rule::parse("")` is the empty rule, which lets everyone through.
-#[derive(Clone, Debug, PartialEq)]
+/// A parsed rule. `Rule::parse("")` is the empty rule, which lets everyone through;
+/// so is `Rule::default()`.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rule {
     expr: Option<Expr>,
 }

@@ -3,6 +3,7 @@
 
 use super::ast::{Expr, Operand};
 use super::lexer::{tokenize, Token};
+use crate::error::Quoted;
 use std::fmt;
 
 /// A rule that does not parse, with the byte position of the problem.
@@ -51,13 +52,13 @@ struct Parser {
 
 fn describe(token: &Token) -> String {
     match token {
-        Token::Identifier(name) => format!("name {name:?}"),
-        Token::Text(text) => format!("string {text:?}"),
+        Token::Identifier(name) => format!("name {name}", name = Quoted(name)),
+        Token::Text(text) => format!("string {text}", text = Quoted(text)),
         Token::Number(n) => format!("number {}", crate::numbers::format(*n)),
         Token::True => "true".into(),
         Token::False => "false".into(),
         Token::Null => "null".into(),
-        Token::Operator(op) => format!("operator {:?}", op.symbol()),
+        Token::Operator(op) => format!("operator {}", Quoted(op.symbol())),
         Token::And => "\"&&\"".into(),
         Token::Or => "\"||\"".into(),
         Token::Open => "\"(\"".into(),
@@ -164,14 +165,18 @@ fn check_identifier(name: &str, position: usize) -> Result<(), ParseError> {
             return Err(ParseError::new(
                 position,
                 format!(
-                    "unknown identifier {name:?}: use @request.auth.<field>, @request.body.<field> or @request.method"
+                    "unknown identifier {name}: use @request.auth.<field>, @request.body.<field> or @request.method",
+                    name = Quoted(name)
                 ),
             ));
         }
         return Ok(());
     }
     if name.starts_with('@') || !valid_segment(name) {
-        return Err(ParseError::new(position, format!("unknown identifier {name:?}")));
+        return Err(ParseError::new(
+            position,
+            format!("unknown identifier {name}", name = Quoted(name)),
+        ));
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! A bucket at an endpoint: URLs in either style, and signing.
 
 use super::settings::{Endpoint, S3Settings};
+use crate::error::Quoted;
 use crate::error::{Error, SettingsError};
 use crate::sigv4::{encode, Credentials, Payload, SignableRequest, Signer, URI_COMPONENT, URI_PATH};
 use crate::transport::Body;
@@ -42,8 +43,12 @@ impl S3Request {
 
     /// Adds a header; a value that is not a valid header value is an input error.
     pub fn header(mut self, name: &'static str, value: &str) -> Result<Self, Error> {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| Error::InvalidInput(format!("{name} is not a valid header value: {value:?}")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Error::InvalidInput(format!(
+                "{name} is not a valid header value: {value}",
+                value = Quoted(value)
+            ))
+        })?;
         self.headers.append(name, value);
         Ok(self)
     }
@@ -237,7 +242,7 @@ pub fn validate_key(key: &str) -> Result<(), Error> {
     }
     if key.split('/').any(|segment| segment == "." || segment == "..") {
         let mut shown = String::new();
-        let _ = write!(shown, "{key:?}");
+        let _ = write!(shown, "{key}", key = Quoted(key));
         return Err(Error::InvalidInput(format!(
             "an object key must not contain \".\" or \"..\" segments: {shown}"
         )));

@@ -2,6 +2,7 @@
 //! and a hint in the words of PocketBase's troubleshooting guide.
 
 use super::xml;
+use crate::error::Quoted;
 use http::HeaderMap;
 use std::fmt;
 
@@ -147,8 +148,8 @@ impl S3Error {
                 )
             }
             _ => format!(
-                "the region {:?} does not match the bucket's region: set it exactly as the provider shows it",
-                self.signed_region
+                "the region {} does not match the bucket's region: set it exactly as the provider shows it",
+                Quoted(&self.signed_region)
             ),
         }
     }
@@ -161,7 +162,7 @@ impl fmt::Display for S3Error {
             write!(f, " — {hint}")?;
         }
         if !self.message.is_empty() {
-            write!(f, " (S3 said: {:?}", self.message)?;
+            write!(f, " (S3 said: {}", Quoted(&self.message))?;
             if let Some(id) = &self.request_id {
                 write!(f, ", request id {id}")?;
             }

@@ -1,5 +1,6 @@
 //! S3 settings, as PocketBase has them: from JSON, from the environment, or in code.
 
+use crate::error::Quoted;
 use crate::error::SettingsError;
 use crate::secret::Secret;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -123,7 +124,7 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
             } else {
                 "forcePathStyle"
             },
-            format!("must be true or false ({name}={value:?})"),
+            format!("must be true or false ({name}={value})", value = Quoted(value)),
         )),
     }
 }
@@ -160,7 +161,7 @@ impl Endpoint {
         } else {
             return Err(SettingsError::new(
                 "endpoint",
-                format!("must start with https:// or http:// (got {url:?})"),
+                format!("must start with https:// or http:// (got {url})", url = Quoted(url)),
             ));
         };
         let (authority, path) = match rest.find('/') {
@@ -170,7 +171,7 @@ impl Endpoint {
         if authority.is_empty() || authority.contains(['?', '#', '@', ' ']) || path.contains(['?', '#']) {
             return Err(SettingsError::new(
                 "endpoint",
-                format!("is not a valid URL (got {url:?})"),
+                format!("is not a valid URL (got {url})", url = Quoted(url)),
             ));
         }
         let host = match authority.strip_prefix('[') {
@@ -181,7 +182,7 @@ impl Endpoint {
             if port.parse::<u16>().is_err() {
                 return Err(SettingsError::new(
                     "endpoint",
-                    format!("has an invalid port (got {url:?})"),
+                    format!("has an invalid port (got {url})", url = Quoted(url)),
                 ));
             }
         }

@@ -15,6 +15,7 @@
 //! entries of a list may be interleaved with other elements.
 
 use crate::error::Error;
+use crate::error::Quoted;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::str::FromStr;
@@ -90,7 +91,7 @@ fn append(open: &mut [Element], text: &str) -> Result<(), String> {
     match open.last_mut() {
         Some(element) => element.text.push_str(text),
         None if text.trim().is_empty() => {}
-        None => return Err(format!("text {:?} outside the root element", text.trim())),
+        None => return Err(format!("text {} outside the root element", Quoted(text.trim()))),
     }
     Ok(())
 }
@@ -135,7 +136,7 @@ impl Element {
             None => Ok(None),
             Some(text) => match text.trim().parse() {
                 Ok(number) => Ok(Some(number)),
-                Err(_) => Err(self.invalid(name, &format!("is {text:?}, not a number"))),
+                Err(_) => Err(self.invalid(name, &format!("is {text}, not a number", text = Quoted(&text)))),
             },
         }
     }
@@ -145,7 +146,7 @@ impl Element {
         match self.text(name)?.as_deref().map(str::trim) {
             None | Some("false" | "0") => Ok(false),
             Some("true" | "1") => Ok(true),
-            Some(other) => Err(self.invalid(name, &format!("is {other:?}, not true or false"))),
+            Some(other) => Err(self.invalid(name, &format!("is {other}, not true or false", other = Quoted(other)))),
         }
     }
 

@@ -12,8 +12,15 @@ use std::sync::Mutex;
 
 pub type HmacSha256 = Hmac<Sha256>;
 
+/// An HMAC-SHA256 keyed with `key`.
+pub fn keyed(key: &[u8]) -> HmacSha256 {
+    // HMAC takes a key of any length, so this never fails. (Not `expect`: it would
+    // link the error's `Debug` into the Worker.)
+    HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"))
+}
+
 pub fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
+    let mut mac = keyed(key);
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -54,7 +61,7 @@ impl KeyCache {
             }
         }
         let key = derive_signing_key(secret, date, region, service);
-        let mac = HmacSha256::new_from_slice(&key).expect("HMAC takes a key of any length");
+        let mac = keyed(&key);
         *entry = Some(Entry {
             secret: secret.clone(),
             date: date.to_owned(),

@@ -12,6 +12,7 @@ mod key;
 
 pub use canonical::{encode, normalize_path, URI_COMPONENT, URI_PATH};
 pub use key::derive_signing_key;
+pub(crate) use key::keyed as hmac_sha256;
 
 use crate::secret::Secret;
 use hmac::Mac;
@@ -367,17 +368,13 @@ impl Signer {
         string_to_sign.push('\n');
         string_to_sign.push_str(scope);
         string_to_sign.push('\n');
-        let mut hex_buf = [0u8; 64];
-        hex::encode_to_slice(Sha256::digest(canonical_request.as_bytes()), &mut hex_buf).expect("64 bytes");
-        string_to_sign.push_str(std::str::from_utf8(&hex_buf).expect("hex"));
+        string_to_sign.push_str(&hex::encode(Sha256::digest(canonical_request.as_bytes())));
         let date = amz_date.get(..8).unwrap_or(amz_date);
         let mut mac = self
             .keys
             .keyed_mac(&self.credentials.secret_access_key, date, &self.region, &self.service);
         mac.update(string_to_sign.as_bytes());
-        let mut hex_buf = [0u8; 64];
-        hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex_buf).expect("64 bytes");
-        let signature = std::str::from_utf8(&hex_buf).expect("hex").to_owned();
+        let signature = hex::encode(mac.finalize().into_bytes());
         (string_to_sign, signature)
     }
 }
@@ -393,11 +390,7 @@ fn header<'a>(request: &SignableRequest<'a>, name: &str) -> Option<&'a str> {
 fn payload_hash(payload: Payload<'_>) -> String {
     match payload {
         Payload::Bytes([]) => EMPTY_PAYLOAD_SHA256.to_owned(),
-        Payload::Bytes(bytes) => {
-            let mut hex_buf = [0u8; 64];
-            hex::encode_to_slice(Sha256::digest(bytes), &mut hex_buf).expect("64 bytes");
-            std::str::from_utf8(&hex_buf).expect("hex").to_owned()
-        }
+        Payload::Bytes(bytes) => hex::encode(Sha256::digest(bytes)),
         Payload::Precomputed(hash) => hash.to_owned(),
         Payload::Unsigned => UNSIGNED_PAYLOAD.to_owned(),
     }

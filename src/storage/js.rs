@@ -7,6 +7,7 @@
 
 use super::{Attributes, ListItem, ListPage};
 use crate::error::Error;
+use crate::error::Quoted;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -439,7 +440,7 @@ pub(super) fn not_found(backend: &str, key: &str) -> Error {
     crate::s3::S3Error {
         status: 404,
         code: "NoSuchKey".into(),
-        message: format!("{backend}: no object at {key:?}"),
+        message: format!("{backend}: no object at {key}", key = Quoted(key)),
         request_id: None,
         bucket_region: None,
         signed_region: String::new(),

@@ -2,6 +2,7 @@
 //! no disk (a Worker without bindings, the component, tests). Clones share one store.
 
 use super::*;
+use crate::error::Quoted;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -53,7 +54,7 @@ fn not_found(key: &str) -> Error {
     crate::s3::S3Error {
         status: 404,
         code: "NoSuchKey".into(),
-        message: format!("no object at {key:?}"),
+        message: format!("no object at {key}", key = Quoted(key)),
         request_id: None,
         bucket_region: None,
         signed_region: String::new(),

@@ -17,6 +17,7 @@
 
 use super::js;
 use super::*;
+use crate::error::Quoted;
 use wasm_bindgen::{JsCast, JsValue};
 
 const NAME: &str = "r2";
@@ -109,7 +110,8 @@ impl R2 {
             }
         }
         Err(Error::Transport(format!(
-            "{NAME}: {key:?} kept changing while it was read"
+            "{NAME}: {key} kept changing while it was read",
+            key = Quoted(key)
         )))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::client::S3Client;
+use crate::error::Quoted;
 use crate::s3::actions::{CopyObject, GetObject, ListObjectsV2, ObjectMeta, ObjectOptions};
 use crate::transport::Transport;
 
@@ -117,12 +118,13 @@ impl<T: Transport> Storage for S3Storage<T> {
             let output = self.client.delete_objects(&keys).await?;
             if let Some(first) = output.errors.first() {
                 return Err(Error::InvalidResponse(format!(
-                    "{} of {} objects under {prefix:?} were not deleted; {:?}: {} {}",
+                    "{} of {} objects under {prefix} were not deleted; {}: {} {}",
                     output.errors.len(),
                     keys.len(),
-                    first.key,
+                    Quoted(&first.key),
                     first.code,
-                    first.message
+                    first.message,
+                    prefix = Quoted(prefix)
                 )));
             }
             Ok(output.deleted.len() as u64)

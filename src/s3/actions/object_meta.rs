@@ -42,7 +42,7 @@ impl ObjectMeta {
             content_length: text("content-length").and_then(|v| v.parse().ok()),
             content_type: text("content-type"),
             etag: text("etag"),
-            last_modified: text("last-modified").and_then(|v| httpdate::parse_http_date(&v).ok()),
+            last_modified: text("last-modified").and_then(|v| crate::clock::parse_http_date(&v)),
             cache_control: text("cache-control"),
             content_disposition: text("content-disposition"),
             metadata,

@@ -1,6 +1,7 @@
 //! PutObject: `PUT /{key}` with the body, content type and metadata.
 
 use crate::error::Error;
+use crate::error::Quoted;
 use crate::s3::S3Request;
 use crate::transport::Body;
 use http::Method;
@@ -55,14 +56,20 @@ impl ObjectOptions {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !valid {
                 return Err(Error::InvalidInput(format!(
-                    "metadata name {name:?} must be letters, digits, '-' and '_'"
+                    "metadata name {name} must be letters, digits, '-' and '_'",
+                    name = Quoted(name)
                 )));
             }
-            let header =
-                http::HeaderName::from_bytes(format!("x-amz-meta-{}", name.to_ascii_lowercase()).as_bytes())
-                    .map_err(|_| Error::InvalidInput(format!("metadata name {name:?} is not a valid header name")))?;
-            let value = http::HeaderValue::from_str(value)
-                .map_err(|_| Error::InvalidInput(format!("metadata {name:?} must be printable ASCII")))?;
+            let header = http::HeaderName::from_bytes(format!("x-amz-meta-{}", name.to_ascii_lowercase()).as_bytes())
+                .map_err(|_| {
+                Error::InvalidInput(format!(
+                    "metadata name {name} is not a valid header name",
+                    name = Quoted(name)
+                ))
+            })?;
+            let value = http::HeaderValue::from_str(value).map_err(|_| {
+                Error::InvalidInput(format!("metadata {name} must be printable ASCII", name = Quoted(name)))
+            })?;
             request.headers.insert(header, value);
         }
         Ok(request)
