@@ -16,13 +16,12 @@ use super::{bad_request, error, internal, json, no_content, with_data, Submissio
 use crate::collections::{Access, Collection, Collections, FieldKind};
 use crate::error::Quoted;
 use crate::files::{content_type_for, extension_for, sanitize};
-use crate::records::{normalize, FieldError, ListQuery, Record, RecordStore, StorageRecords};
+use crate::records::{normalize, FieldError, FieldErrors, ListQuery, Record, RecordStore, StorageRecords};
 use crate::rules::Context;
 use crate::storage::{Storage, UploadOptions};
 use crate::transport::Body;
 use http::{Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// PocketBase's default `maxSize` of a file field: 5 MiB.
@@ -178,7 +177,7 @@ pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, c
     };
     let store = StorageRecords::new(target.storage.clone());
 
-    let mut errors = BTreeMap::new();
+    let mut errors = FieldErrors::new();
     let id = match body.get("id") {
         None | Some(Value::Null) => crate::records::new_id(),
         Some(Value::String(id)) if id.is_empty() => crate::records::new_id(),
@@ -186,7 +185,7 @@ pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, c
         Some(_) => {
             errors.insert(
                 "id".to_owned(),
-                FieldError::new("validation_invalid_format", "Must be 15 characters of a-z and 0-9."),
+                FieldError::new("validation_invalid_format", "Must be 15 characters of a-z and 0-9.").into(),
             );
             String::new()
         }
@@ -222,7 +221,7 @@ pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, c
             Ok(Some(_)) => {
                 errors.insert(
                     "id".into(),
-                    FieldError::new("validation_invalid_id", "The record id is invalid or already exists."),
+                    FieldError::new("validation_invalid_id", "The record id is invalid or already exists.").into(),
                 );
             }
             Err(e) => return internal(&format!("cannot check the record id: {e}")),
@@ -260,11 +259,11 @@ pub(crate) async fn update(
     if !allows(&collection.update_rule, caller, Some(&body), "PATCH", &existing) {
         return super::not_found();
     }
-    let mut errors = BTreeMap::new();
+    let mut errors = FieldErrors::new();
     if body.get("id").is_some_and(|given| given.as_str() != Some(id)) {
         errors.insert(
             "id".to_owned(),
-            FieldError::new("validation_invalid_value", "The id of a record cannot change."),
+            FieldError::new("validation_invalid_value", "The id of a record cannot change.").into(),
         );
     }
     let mut record = match normalize(collection, &body, Some(&existing)) {
@@ -340,8 +339,8 @@ fn valid_new_id(id: &str) -> bool {
     id.len() == 15 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
-fn validation_failed(message: &str, errors: BTreeMap<String, FieldError>) -> Response<Body> {
-    let data = serde_json::to_value(errors).unwrap_or_default();
+fn validation_failed(message: &str, errors: FieldErrors) -> Response<Body> {
+    let data = Value::Object(errors);
     with_data(StatusCode::BAD_REQUEST, message, data)
 }
 
@@ -425,8 +424,8 @@ fn plan_files(
     body: &Map<String, Value>,
     files: Vec<FormFile>,
     record: &mut Record,
-) -> Result<FilePlan, BTreeMap<String, FieldError>> {
-    let mut errors = BTreeMap::new();
+) -> Result<FilePlan, FieldErrors> {
+    let mut errors = FieldErrors::new();
     let mut plan = FilePlan {
         uploads: Vec::new(),
         removed: Vec::new(),
@@ -463,7 +462,7 @@ fn plan_files(
             if !unknown.is_empty() {
                 // `[a b]`: how PocketBase's message template shows a list.
                 let message = format!("Invalid new files: [{}].", unknown.join(" "));
-                errors.insert(name.clone(), FieldError::new("validation_invalid_file", message));
+                errors.insert(name.clone(), FieldError::new("validation_invalid_file", message).into());
                 continue;
             }
             given
@@ -532,7 +531,7 @@ fn plan_files(
             field_error = Some(FieldError::new("validation_required", "Cannot be blank."));
         }
         if let Some(error) = field_error {
-            errors.insert(name.clone(), error);
+            errors.insert(name.clone(), error.into());
             continue;
         }
         plan.removed

@@ -75,7 +75,7 @@ pub fn get_options(headers: &HeaderMap) -> GetOptions {
     GetOptions {
         range: text(header::RANGE).and_then(parse_range),
         if_none_match: text(header::IF_NONE_MATCH).map(str::to_owned),
-        if_modified_since: text(header::IF_MODIFIED_SINCE).and_then(|v| crate::clock::parse_http_date(v)),
+        if_modified_since: text(header::IF_MODIFIED_SINCE).and_then(crate::clock::parse_http_date),
     }
 }
 

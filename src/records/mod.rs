@@ -9,7 +9,7 @@ mod query;
 mod validate;
 
 pub use query::{ListQuery, ListResult, Sort};
-pub use validate::{normalize, FieldError};
+pub use validate::{normalize, FieldError, FieldErrors};
 
 use crate::collections::Collection;
 use crate::error::Error;
