@@ -4,6 +4,11 @@
 #
 #   bash scripts/lib-worker.sh build     # what wrangler.toml's [build] command runs
 #   bash scripts/lib-worker.sh size      # the wasm's size, raw and gzip
+#   bash scripts/lib-worker.sh size-report [N] [regexp]
+#                                        # where the wasm's code goes, per crate and
+#                                        # the N largest functions (names matching
+#                                        # regexp): a release build that keeps its
+#                                        # names, in target/size-report/
 #   bash scripts/lib-worker.sh build-tests  # the test build (feature `workerd-tests`:
 #                                        # the storage conformance route) into
 #                                        # target/workerd-tests/, never into build/
@@ -82,12 +87,31 @@ edgefs_worker_size() {
     "$raw" $(( (raw + 512) / 1024 )) "$gz" $(( (gz + 512) / 1024 ))
 }
 
+# The shipped Worker's code, but with function names kept through wasm-bindgen and
+# wasm-opt, so that scripts/wasm-size.mjs can say where the bytes go. (Its code
+# section matches the shipped one within a few hundred bytes.)
+edgefs_worker_size_report() {
+  local root=$EDGEFS_ROOT out target
+  target=$(edgefs_target_dir)/size-report
+  out=$target/out
+  (cd "$root" && CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --target wasm32-unknown-unknown \
+    --target-dir "$target" --quiet) || return 1
+  rm -rf "$out" && mkdir -p "$out" || return 1
+  wasm-bindgen --keep-debug --target bundler --out-dir "$out" \
+    "$target/wasm32-unknown-unknown/release/edgefs.wasm" || return 1
+  "$root/node_modules/.bin/wasm-opt" -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$out/edgefs_bg.wasm" -o "$out/named.wasm" || return 1
+  node "$root/scripts/wasm-size.mjs" "$out/named.wasm" "$@"
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   case ${1:-build} in
     build) edgefs_build_worker ;;
     build-tests) edgefs_build_test_worker ;;
     size) edgefs_worker_size ;;
-    *) edgefs_die "usage: $0 [build|build-tests|size]" ;;
+    size-report) shift; edgefs_worker_size_report "$@" ;;
+    *) edgefs_die "usage: $0 [build|build-tests|size|size-report [N] [regexp]]" ;;
   esac
 fi
