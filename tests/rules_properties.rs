@@ -24,6 +24,11 @@ fn operand() -> impl Strategy<Value = Operand> {
         "[a-z %'\"\\\\]{0,8}".prop_map(Operand::Text),
         (-1000i32..1000).prop_map(|n| Operand::Number(n as f64)),
         (-1000i32..1000).prop_map(|n| Operand::Number(n as f64 / 4.0)),
+        // Up to 12 significant digits, from 10^-12 to 10^20, printed without an exponent.
+        // (Past 15 significant digits parsing may be one unit in the last place off:
+        // src/numbers.rs.)
+        (-999_999_999_999i64..999_999_999_999, -12i32..9)
+            .prop_map(|(m, e)| Operand::Number(format!("{m}e{e}").parse().unwrap())),
         any::<bool>().prop_map(Operand::Bool),
         Just(Operand::Null),
     ]
