@@ -60,8 +60,8 @@ impl ObjectOptions {
                     name = Quoted(name)
                 )));
             }
-            let header = http::HeaderName::from_bytes(format!("x-amz-meta-{}", name.to_ascii_lowercase()).as_bytes())
-                .map_err(|_| {
+            let header_name = format!("x-amz-meta-{}", name.to_ascii_lowercase());
+            let header = http::HeaderName::from_bytes(header_name.as_bytes()).map_err(|_| {
                 Error::InvalidInput(format!(
                     "metadata name {name} is not a valid header name",
                     name = Quoted(name)
