@@ -15,6 +15,9 @@ pub enum Error {
     InvalidResponse(String),
     /// The caller asked for something impossible (an empty key, a 0-second presign).
     InvalidInput(String),
+    /// A body went past the limit of bytes that may be read (counted as it arrives, so
+    /// a body without `Content-Length` is held to it too).
+    TooLarge(u64),
 }
 
 impl Error {
@@ -64,6 +67,7 @@ impl fmt::Display for Error {
             Error::Transport(message) => write!(f, "could not reach S3: {message}"),
             Error::InvalidResponse(message) => write!(f, "unexpected answer from S3: {message}"),
             Error::InvalidInput(message) => f.write_str(message),
+            Error::TooLarge(limit) => write!(f, "the body is over the limit of {limit} bytes"),
         }
     }
 }

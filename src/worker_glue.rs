@@ -94,6 +94,9 @@ pub fn worker_init_state() -> JsValue {
     INIT_STATE.with(|state| state.into())
 }
 
+/// The most of an unread request body drained before an answer (see [`fetch`]).
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+
 /// The Worker's `fetch` handler.
 #[cfg_attr(not(test), wasm_bindgen)]
 #[allow(dead_code)]
@@ -112,10 +115,12 @@ pub async fn fetch(request: web_sys::Request, env: JsValue, _ctx: JsValue) -> Re
     // An answer given before the body was read (a denial, a 404): the body is still
     // arriving, and workerd resets the connection if the Worker answers before it has
     // all been read (measured: even a drain under waitUntil loses the race). So it is
-    // drained, in JavaScript, before the answer goes out.
+    // drained, in JavaScript, before the answer goes out — up to DRAIN_LIMIT bytes:
+    // past that the rest is cancelled and the client may see a reset instead of the
+    // answer, which is better than reading an endless body.
     if let Some(stream) = request_body {
         if !stream.locked() {
-            let _ = JsFuture::from(drain(&stream)).await;
+            let _ = JsFuture::from(drain(&stream, DRAIN_LIMIT as f64)).await;
         }
     }
     to_web_response(response)
@@ -161,7 +166,12 @@ impl Platform for WorkerPlatform {
         Ok(Arc::new(S3Storage::new(client)))
     }
 
-    fn read_form<'a>(&'a self, body: Body, content_type: &'a str) -> BoxFuture<'a, Result<Form, crate::Error>> {
+    fn read_form<'a>(
+        &'a self,
+        body: Body,
+        content_type: &'a str,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Form, crate::Error>> {
         Box::pin(async move {
             let body = match body.into_bytes() {
                 Ok(bytes) => JsValue::from(Uint8Array::from(bytes.as_ref())),
@@ -174,12 +184,15 @@ impl Platform for WorkerPlatform {
                     .unwrap_or_else(|| format!("{e:?}"));
                 crate::Error::InvalidInput(format!("malformed multipart form: {message}"))
             };
-            let parsed = JsFuture::from(read_form_js(&body, content_type))
+            let parsed = JsFuture::from(read_form_js(&body, content_type, limit as f64, DRAIN_LIMIT as f64))
                 .await
                 .map_err(invalid)?;
             let get = |object: &JsValue, key: &str| {
                 Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
             };
+            if get(&parsed, "tooLarge").is_truthy() {
+                return Err(crate::Error::TooLarge(limit));
+            }
             let mut form = Form::default();
             let fields: js_sys::Array = get(&parsed, "fields").unchecked_into();
             for pair in fields.iter() {
@@ -208,8 +221,36 @@ impl Platform for WorkerPlatform {
 }
 
 #[wasm_bindgen(inline_js = "
-export async function read_form_js(body, contentType) {
-  const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+export async function read_form_js(body, contentType, limit, drainLimit) {
+  // Counted as it arrives: a chunked body has no Content-Length to refuse it by. Past
+  // the limit the form fails, and the rest is drained (to drainLimit) from the source
+  // reader, so that the 413 reaches the client instead of a reset.
+  let reader = null;
+  let over = false;
+  if (body instanceof ReadableStream) {
+    reader = body.getReader();
+    let seen = 0;
+    body = new ReadableStream({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        seen += value.byteLength;
+        if (seen > limit) {
+          over = true;
+          return controller.error(new Error('over the limit'));
+        }
+        controller.enqueue(value);
+      },
+    });
+  }
+  let form;
+  try {
+    form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+  } catch (error) {
+    if (!over) throw error;
+    await drain_reader(reader, drainLimit);
+    return { tooLarge: true };
+  }
   const fields = [];
   const files = [];
   for (const [name, value] of form) {
@@ -223,13 +264,25 @@ export async function read_form_js(body, contentType) {
   return { fields, files };
 }
 
-export function drain(stream) {
-  return stream.pipeTo(new WritableStream()).catch(() => {});
+async function drain_reader(reader, limit) {
+  let seen = 0;
+  try {
+    while (seen <= limit) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {}
+}
+
+export function drain(stream, limit) {
+  return drain_reader(stream.getReader(), limit);
 }
 ")]
 extern "C" {
-    fn read_form_js(body: &JsValue, content_type: &str) -> js_sys::Promise;
-    fn drain(stream: &web_sys::ReadableStream) -> js_sys::Promise;
+    fn read_form_js(body: &JsValue, content_type: &str, limit: f64, drain_limit: f64) -> js_sys::Promise;
+    fn drain(stream: &web_sys::ReadableStream, limit: f64) -> js_sys::Promise;
 }
 
 /// `web_sys::Request` → `http::Request<Body>`, the body kept as the runtime's stream.

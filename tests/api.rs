@@ -10,7 +10,7 @@ use edgefs::{Body, Secret};
 use http::{Request, Response};
 use serde_json::{json, Map, Value};
 
-const SECRET: &str = "test-auth-secret-0123456789";
+const SECRET: &str = "test-auth-secret-0123456789abcdefghij";
 const EMAIL: &str = "admin@example.test";
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -798,4 +798,312 @@ fn a_body_over_the_collections_limit_is_a_413_before_it_is_read() {
         .request("GET", "/api/collections/posts/records", None, None)
         .json();
     assert_eq!(list["totalItems"], 0);
+}
+
+// --- hardening (issue 10 §2): each of these was found by trying the API as an attacker ---
+
+/// The payload of a JWT, decoded (no verification).
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn sign_in(client: &Client, address: &str, password: &str) -> Answer {
+    let request = Request::builder()
+        .method("POST")
+        .uri("/api/collections/_superusers/auth-with-password")
+        .header("content-type", "application/json")
+        .header("cf-connecting-ip", address)
+        .body(Body::from(json!({"identity": EMAIL, "password": password}).to_string()))
+        .unwrap();
+    client.send(request)
+}
+
+#[test]
+fn an_app_cannot_mint_a_superuser_token_with_auth_secret() {
+    let client = Client::new();
+    for claims in [
+        json!({"id": "x", "type": "auth", "collectionId": "pbc_3142635823", "exp": now() + 600}),
+        json!({"id": "x", "type": "auth", "collectionName": "_superusers", "exp": now() + 600}),
+    ] {
+        let forged = JwtSigner::new(Secret::new(SECRET)).sign(claims.as_object().unwrap());
+        assert_eq!(client.request("GET", "/api/settings", Some(&forged), None).status, 401, "{claims}");
+        assert_eq!(
+            client.request("GET", "/api/collections", Some(&forged), None).status,
+            401,
+            "not even a user: {claims}"
+        );
+        let file = client.request("POST", "/api/files/token", Some(&forged), None);
+        assert_eq!(file.status, 401, "no file token for it");
+    }
+    // The superuser's own token, signed with the derived key, carries PocketBase's claims only.
+    let token = client.superuser();
+    let mut keys: Vec<String> = claims_of(&token).as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["collectionId", "exp", "id", "refreshable", "type"]);
+    assert_eq!(
+        client.request("GET", "/api/settings", Some(&token), None).status,
+        200
+    );
+    // Its file token works as a superuser's on a protected file's route, and is not an auth token.
+    let file_token = client.request("POST", "/api/files/token", Some(&token), None).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(claims_of(&file_token)["type"], "file");
+    assert_eq!(client.request("GET", "/api/settings", Some(&file_token), None).status, 401);
+}
+
+#[test]
+fn a_password_change_ends_every_superuser_token() {
+    let before = Client::new();
+    let token = before.superuser();
+    let after = Client {
+        app: App::in_memory(Env::from_lookup(|name| match name {
+            "AUTH_SECRET" => Some(SECRET.into()),
+            "SUPERUSER_EMAIL" => Some(EMAIL.into()),
+            "SUPERUSER_PASSWORD" => Some("a new password after a leak".into()),
+            _ => None,
+        })),
+    };
+    assert_eq!(after.request("GET", "/api/settings", Some(&token), None).status, 401);
+    let refreshed = after.request("POST", "/api/collections/_superusers/auth-refresh", Some(&token), None);
+    assert_eq!(refreshed.status, 401, "the old token cannot be refreshed either");
+    // User tokens are the app's and do not change with the superuser's password.
+    assert_eq!(
+        after.request("POST", "/api/files/token", Some(&user_token("u1")), None).status,
+        200
+    );
+}
+
+#[test]
+fn a_short_auth_secret_is_refused_with_the_reason() {
+    let client = Client {
+        app: App::in_memory(Env::from_lookup(|name| match name {
+            "AUTH_SECRET" => Some("short-secret".into()),
+            "SUPERUSER_EMAIL" => Some(EMAIL.into()),
+            "SUPERUSER_PASSWORD" => Some(PASSWORD.into()),
+            _ => None,
+        })),
+    };
+    let answer = sign_in(&client, "203.0.113.1", PASSWORD);
+    assert_eq!(answer.status, 503);
+    let message = answer.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("AUTH_SECRET is shorter than 32 characters"), "{message}");
+    assert!(!message.contains("short-secret"), "the secret is not echoed: {message}");
+    let mut claims = Map::new();
+    claims.insert("id".into(), json!("u1"));
+    claims.insert("type".into(), json!("auth"));
+    claims.insert("exp".into(), json!(now() + 600));
+    let weak = JwtSigner::new(Secret::new("short-secret")).sign(&claims);
+    assert_eq!(client.request("POST", "/api/files/token", Some(&weak), None).status, 401);
+}
+
+#[test]
+fn failed_sign_ins_lock_out_that_client_for_a_minute() {
+    let client = Client::new();
+    for attempt in 1..=5 {
+        let answer = sign_in(&client, "198.51.100.7", "guess");
+        assert_eq!(answer.status, 400, "attempt {attempt}");
+    }
+    let locked = sign_in(&client, "198.51.100.7", PASSWORD);
+    assert_eq!(locked.status, 429, "even the right password, while locked out");
+    assert_eq!(
+        String::from_utf8_lossy(&locked.bytes),
+        r#"{"data":{},"message":"Too Many Requests.","status":429}"#
+    );
+    assert_eq!(sign_in(&client, "198.51.100.8", PASSWORD).status, 200, "another client is not locked out");
+    // A success clears a client's count.
+    for _ in 0..4 {
+        sign_in(&client, "198.51.100.9", "guess");
+    }
+    assert_eq!(sign_in(&client, "198.51.100.9", PASSWORD).status, 200);
+    assert_eq!(sign_in(&client, "198.51.100.9", "guess").status, 400, "counting starts again");
+}
+
+#[test]
+fn hidden_fields_are_searchable_by_superusers_only() {
+    let client = Client::new();
+    let su = client.superuser();
+    let imported = client.request(
+        "PUT",
+        "/api/collections/import",
+        Some(&su),
+        Some(json!({"collections": [{
+            "name": "notes", "type": "base", "listRule": "pin != 'locked'", "viewRule": "", "createRule": null,
+            "fields": [{"name": "title", "type": "text"}, {"name": "pin", "type": "text", "hidden": true}],
+        }]})),
+    );
+    assert_eq!(imported.status, 204, "{}", String::from_utf8_lossy(&imported.bytes));
+    for (title, pin) in [("a", "hunter2"), ("b", "locked")] {
+        let created = client.request(
+            "POST",
+            "/api/collections/notes/records",
+            Some(&su),
+            Some(json!({"title": title, "pin": pin})),
+        );
+        assert_eq!(created.status, 200);
+    }
+    // The list rule uses the hidden field: the collection's owner wrote it.
+    let listed = client.request("GET", "/api/collections/notes/records", None, None).json();
+    assert_eq!(listed["totalItems"], 1);
+    assert!(listed["items"][0].get("pin").is_none(), "hidden from visitors");
+    // A visitor's filter or sort on it would recover the value a character at a time.
+    for query in ["filter=pin~'hun'", "filter=(title='a'%20%26%26%20pin='hunter2')", "sort=pin", "sort=-title,pin"] {
+        let answer = client.request("GET", &format!("/api/collections/notes/records?{query}"), None, None);
+        assert_eq!(answer.status, 400, "{query}");
+        let user = client.request(
+            "GET",
+            &format!("/api/collections/notes/records?{query}"),
+            Some(&user_token("u1")),
+            None,
+        );
+        assert_eq!(user.status, 400, "a user: {query}");
+    }
+    let superuser = client.request("GET", "/api/collections/notes/records?filter=pin~'hun'&sort=pin", Some(&su), None);
+    assert_eq!(superuser.status, 200);
+    assert_eq!(superuser.json()["items"][0]["pin"], "hunter2");
+}
+
+#[test]
+fn paging_numbers_past_32_bits_and_pocketbases_filter_limits() {
+    let client = Client::new();
+    let list = |query: &str| client.request("GET", &format!("/api/collections/posts/records?{query}"), None, None);
+    let huge = list("perPage=4294967296&page=4294967296");
+    assert_eq!(huge.status, 200, "{}", String::from_utf8_lossy(&huge.bytes));
+    let body = huge.json();
+    assert_eq!((body["page"].as_u64(), body["perPage"].as_u64()), (Some(4_294_967_296), Some(1000)));
+    let su = client.superuser();
+    let collections = client.request("GET", "/api/collections?perPage=4294967296&page=4294967297", Some(&su), None);
+    assert_eq!(collections.status, 200);
+    assert_eq!(collections.json()["items"], json!([]));
+
+    let encode = |text: &str| percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let nested = format!("{}title='x'{}", "(".repeat(1700), ")".repeat(1700));
+    assert_eq!(list(&format!("filter={}", encode(&nested))).status, 200, "deep but within 3500 bytes");
+    for (what, filter) in [
+        ("over 3500 bytes", format!("{}title='x'{}", "(".repeat(1800), ")".repeat(1800))),
+        ("201 comparisons", vec!["title='x'"; 201].join("||")),
+        ("a 5,000-deep nesting", format!("{}title='x'{}", "(".repeat(5_000), ")".repeat(5_000))),
+    ] {
+        let answer = list(&format!("filter={}", encode(&filter)));
+        assert_eq!(answer.status, 400, "{what}");
+        assert_eq!(answer.json()["message"], "Something went wrong while processing your request.");
+    }
+    assert_eq!(list(&format!("filter={}", encode(&vec!["title='x'"; 200].join("||")))).status, 200);
+    assert_eq!(list("sort=title,title,title,title,title,title,title,title,title").status, 400);
+}
+
+#[test]
+fn a_collection_id_that_is_not_a_single_key_segment_is_refused() {
+    let client = Client::new();
+    let su = client.superuser();
+    for id in ["pbc_1125843985/x", ".edgefs", "../records"] {
+        let answer = client.request(
+            "PUT",
+            "/api/collections/import",
+            Some(&su),
+            Some(json!({"collections": [{"id": id, "name": "evil", "type": "base", "listRule": "", "fields": []}]})),
+        );
+        assert_eq!(answer.status, 400, "{id}");
+        let message = answer.json()["data"]["collections"]["message"].as_str().unwrap_or("").to_owned();
+        assert!(message.contains("Invalid collection id"), "{id}: {message}");
+    }
+    assert_eq!(client.request("GET", "/api/collections/evil", Some(&su), None).status, 404);
+}
+
+#[test]
+fn a_form_without_content_length_is_held_to_the_limit_as_it_arrives() {
+    use futures::StreamExt;
+    let client = Client::new();
+    let alice = user_token("alice0000000001");
+    let boundary = "edgefs-chunked-boundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nchunked\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"cover\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n"
+    );
+    // 38 MiB in 1 MiB chunks, with no length: over posts' 32 MiB + 5 MiB.
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    let chunks = std::iter::once(bytes::Bytes::from(head)).chain((0..38).map(|_| bytes::Bytes::from(vec![0u8; 1 << 20])));
+    let stream = futures::stream::iter(chunks).map(move |chunk| {
+        counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+        Ok::<_, edgefs::Error>(chunk)
+    });
+    let request = Request::builder()
+        .method("POST")
+        .uri("/api/collections/posts/records")
+        .header("authorization", &alice)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from_stream(Box::pin(stream), None))
+        .unwrap();
+    let answer = client.send(request);
+    assert_eq!(answer.status, 413, "{}", String::from_utf8_lossy(&answer.bytes));
+    assert_eq!(answer.json()["message"], "Request entity too large.");
+    let read = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(read < 38 << 20, "refused before the whole body was read ({read} bytes)");
+    let list = client.request("GET", "/api/collections/posts/records", None, None).json();
+    assert_eq!(list["totalItems"], 0);
+}
+
+/// A TCP listener on 127.0.0.1 that counts the connections made to it.
+fn counting_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (endpoint, count)
+}
+
+#[test]
+fn the_s3_test_signs_with_the_saved_secret_only_for_the_saved_endpoint() {
+    let client = Client::new();
+    let su = client.superuser();
+    let (saved_endpoint, _) = counting_listener();
+    let (other_endpoint, other_connections) = counting_listener();
+    let saved = client.request(
+        "PATCH",
+        "/api/settings",
+        Some(&su),
+        Some(json!({"s3": {"enabled": true, "bucket": "b", "region": "us-east-1", "endpoint": saved_endpoint, "accessKey": "AK", "secret": "STORED-SECRET"}})),
+    );
+    assert_eq!(saved.status, 200, "{}", String::from_utf8_lossy(&saved.bytes));
+    let test = |body: Value| client.request("POST", "/api/settings/test/s3", Some(&su), Some(body));
+
+    for body in [
+        json!({"filesystem": "storage", "s3": {"endpoint": other_endpoint}}),
+        json!({"filesystem": "storage", "s3": {"accessKey": "ANOTHER"}}),
+        json!({"filesystem": "storage", "s3": {"endpoint": other_endpoint, "secret": ""}}),
+    ] {
+        let answer = test(body.clone());
+        assert_eq!(answer.status, 400, "{body}");
+        assert_eq!(answer.json()["data"]["secret"]["code"], "validation_required", "{body}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(other_connections.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was sent there");
+    // With its own secret, the unsaved endpoint is tried (and fails: nothing speaks S3 there).
+    let typed = test(json!({"filesystem": "storage", "s3": {"endpoint": other_endpoint, "secret": "TYPED-SECRET"}}));
+    assert_eq!(typed.status, 400);
+    assert!(typed.json()["data"]["steps"].is_array());
+    assert!(other_connections.load(std::sync::atomic::Ordering::SeqCst) > 0, "the typed values were tested");
+    let text = String::from_utf8_lossy(&typed.bytes).into_owned();
+    assert!(!text.contains("TYPED-SECRET") && !text.contains("STORED-SECRET"));
+
+    // PocketBase's `filesystem`: required, `storage` or `backups` (edgefs keeps no backups).
+    let missing = test(json!({}));
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.json()["data"]["filesystem"]["code"], "validation_required");
+    let invalid = test(json!({"filesystem": "nope"}));
+    assert_eq!(invalid.json()["data"]["filesystem"]["code"], "validation_in_invalid");
+    let backups = test(json!({"filesystem": "backups"}));
+    assert_eq!(backups.status, 400, "a test that did not run never reports success");
+    assert_eq!(
+        backups.json()["message"],
+        "Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled"
+    );
 }

@@ -24,20 +24,29 @@ pub const SETTINGS_KEY: &str = ".edgefs/settings.json";
 /// Where imported collections are kept in the config store.
 pub const COLLECTIONS_KEY: &str = ".edgefs/collections.json";
 
+/// The shortest `AUTH_SECRET` accepted: an HS256 key anyone could guess would let them
+/// sign tokens for any user.
+pub const MIN_AUTH_SECRET_LENGTH: usize = 32;
+
 /// What a host provides beyond its local storage.
 pub trait Platform: MaybeSendSync {
     /// A backend for an S3 bucket, over the host's transport.
     fn s3_storage(&self, settings: &S3Settings) -> Result<Arc<dyn Storage>, Error>;
 
-    /// Parses a `multipart/form-data` body.
-    fn read_form<'a>(&'a self, body: Body, content_type: &'a str) -> BoxFuture<'a, Result<Form, Error>>;
+    /// Parses a `multipart/form-data` body, failing with [`Error::TooLarge`] as soon as
+    /// more than `limit` bytes have arrived (a chunked body has no length to refuse by).
+    fn read_form<'a>(&'a self, body: Body, content_type: &'a str, limit: u64) -> BoxFuture<'a, Result<Form, Error>>;
 }
 
 /// Configuration from environment variables and secrets.
 #[derive(Clone, Debug, Default)]
 pub struct Env {
-    /// `AUTH_SECRET`: the HS256 key of every token. Without it, auth is refused.
+    /// `AUTH_SECRET`: the HS256 key of users' tokens, from which the superuser's key is
+    /// derived. Without it (or with one shorter than [`MIN_AUTH_SECRET_LENGTH`]), auth is
+    /// refused.
     pub auth_secret: Option<Secret>,
+    /// Why `AUTH_SECRET` was not taken, when it was set but too short.
+    pub auth_secret_error: Option<String>,
     /// `SUPERUSER_EMAIL`
     pub superuser_email: String,
     /// `SUPERUSER_PASSWORD`
@@ -55,8 +64,13 @@ impl Env {
             Ok(settings) => (settings, None),
             Err(error) => (S3Settings::default(), Some(error.to_string())),
         };
+        let auth_secret = lookup("AUTH_SECRET").filter(|s| !s.is_empty()).map(Secret::new);
+        let short = auth_secret.as_ref().is_some_and(|s| s.expose().chars().count() < MIN_AUTH_SECRET_LENGTH);
         Env {
-            auth_secret: lookup("AUTH_SECRET").filter(|s| !s.is_empty()).map(Secret::new),
+            auth_secret_error: short.then(|| {
+                format!("AUTH_SECRET is shorter than {MIN_AUTH_SECRET_LENGTH} characters: set a random one (e.g. openssl rand -hex 32)")
+            }),
+            auth_secret: auth_secret.filter(|_| !short),
             superuser_email: lookup("SUPERUSER_EMAIL").unwrap_or_default().trim().to_owned(),
             superuser_password: Secret::new(lookup("SUPERUSER_PASSWORD").unwrap_or_default()),
             s3,
@@ -78,7 +92,13 @@ pub(crate) struct Loaded {
 /// One instance of the API.
 pub struct App {
     pub(crate) env: Env,
+    /// Users' tokens: `AUTH_SECRET`, shared with the app that signs them.
     pub(crate) signer: Option<Signer>,
+    /// The superuser's tokens: a key derived from `AUTH_SECRET` and the superuser's
+    /// e-mail and password, which only this API holds (see [`super::auth`]).
+    pub(crate) superuser_signer: Option<Signer>,
+    /// Failed superuser sign-ins per client, for the lockout.
+    pub(crate) sign_in_failures: super::auth::Failures,
     local: Arc<dyn Storage>,
     config_store: Arc<dyn Storage>,
     platform: Box<dyn Platform>,
@@ -92,9 +112,12 @@ impl App {
     /// keeps the settings and collections (the KV namespace when bound, else `local`).
     pub fn new(env: Env, local: Arc<dyn Storage>, config_store: Arc<dyn Storage>, platform: Box<dyn Platform>) -> App {
         let signer = env.auth_secret.clone().map(Signer::new);
+        let superuser_signer = super::auth::superuser_signer(&env);
         App {
             env,
             signer,
+            superuser_signer,
+            sign_in_failures: Default::default(),
             local,
             config_store,
             platform,
@@ -210,8 +233,8 @@ impl Platform for NativePlatform {
         Ok(Arc::new(crate::storage::S3Storage::new(client)))
     }
 
-    fn read_form<'a>(&'a self, body: Body, content_type: &'a str) -> BoxFuture<'a, Result<Form, Error>> {
-        Box::pin(super::form::read_form_native(body, content_type, 256 * 1024 * 1024))
+    fn read_form<'a>(&'a self, body: Body, content_type: &'a str, limit: u64) -> BoxFuture<'a, Result<Form, Error>> {
+        Box::pin(super::form::read_form_native(body, content_type, limit))
     }
 }
 

@@ -26,18 +26,15 @@ pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>) ->
     let query = ListQuery::from_params(page_params).unwrap_or_default();
     let items: Vec<Value> = loaded.collections.iter().map(|c| c.to_value()).collect();
     let total = items.len();
-    let page: Vec<Value> = items
-        .into_iter()
-        .skip((query.page - 1).saturating_mul(query.per_page))
-        .take(query.per_page)
-        .collect();
+    let range = crate::records::page_range(query.page, query.per_page, total);
+    let page: Vec<Value> = items.into_iter().skip(range.start).take(range.len()).collect();
     json(
         StatusCode::OK,
         &json!({
             "page": query.page,
             "perPage": query.per_page,
             "totalItems": total,
-            "totalPages": total.div_ceil(query.per_page),
+            "totalPages": total.div_ceil(query.per_page.max(1)),
             "items": page,
         }),
     )

@@ -63,9 +63,7 @@ pub(crate) async fn download(
     let protected = matches!(field.kind, FieldKind::File { protected: true, .. });
     if protected || collection.enforce_view_rule_on_files {
         let token = query_param(request.uri(), "token").unwrap_or_default();
-        let token_caller = Caller {
-            auth: verify(app.signer.as_ref(), &token, "file"),
-        };
+        let token_caller = verify(app, &token, "file");
         // A protected file takes its auth from `?token=` only.
         let caller = if protected || token_caller.auth.is_some() {
             &token_caller

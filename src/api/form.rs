@@ -90,7 +90,10 @@ pub async fn read_form_native(body: Body, content_type: &str, limit: u64) -> Res
     let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limit));
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
     let mut form = Form::default();
-    let invalid = |e: multer::Error| Error::InvalidInput(format!("malformed multipart form: {e}"));
+    let invalid = |e: multer::Error| match e {
+        multer::Error::StreamSizeExceeded { limit } => Error::TooLarge(limit),
+        e => Error::InvalidInput(format!("malformed multipart form: {e}")),
+    };
     while let Some(mut field) = multipart.next_field().await.map_err(invalid)? {
         let name = field.name().unwrap_or_default().to_owned();
         match field.file_name().map(str::to_owned) {

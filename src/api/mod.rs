@@ -72,7 +72,10 @@ async fn dispatch(app: &App, route: Route, request: Request<Body>) -> Response<B
     let caller = auth::caller(app, request.headers());
     match route {
         Route::Health => health().await,
-        Route::SuperuserAuthWithPassword => auth::auth_with_password(app, read_json(request).await),
+        Route::SuperuserAuthWithPassword => {
+            let headers = request.headers().clone();
+            auth::auth_with_password(app, &headers, read_json(request).await)
+        }
         Route::SuperuserAuthRefresh => auth::auth_refresh(app, &caller),
         Route::FileToken => auth::file_token(app, &caller),
         Route::File(c, id, name) => files::download(app, &request, &caller, &c, &id, &name).await,
@@ -193,14 +196,17 @@ impl Submission {
     /// length is over `limit` is PocketBase's 413, refused before it is read.
     async fn read(self, app: &App, limit: u64) -> Result<(Map<String, Value>, Vec<FormFile>), Response<Body>> {
         if self.body.len().is_some_and(|length| length > limit) {
-            return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large."));
+            return Err(too_large());
         }
         if form::multipart_boundary(&self.content_type).is_some() {
             let form = app
                 .platform()
-                .read_form(self.body, &self.content_type)
+                .read_form(self.body, &self.content_type, limit)
                 .await
-                .map_err(|e| unreadable(&e.to_string()))?;
+                .map_err(|e| match e {
+                    crate::Error::TooLarge(_) => too_large(),
+                    e => unreadable(&e.to_string()),
+                })?;
             let fields = form.to_json().map_err(|e| unreadable(&e))?;
             return Ok((fields, form.files));
         }
@@ -209,6 +215,11 @@ impl Submission {
             _ => Err(unreadable("the body must be a JSON object")),
         }
     }
+}
+
+/// PocketBase's 413 for a body over the route's limit.
+fn too_large() -> Response<Body> {
+    error(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large.")
 }
 
 /// 400 "Failed to read the submitted data." with the reason in `data.body`.

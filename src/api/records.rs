@@ -116,14 +116,21 @@ pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, co
         Ok(query) => query,
         Err(_) => return bad_request(),
     };
-    // As PocketBase: a filter or sort naming a field the collection lacks is a 400.
-    let known = |name: &str| {
-        crate::collections::SYSTEM_FIELDS.contains(&name) || collection.fields.iter().any(|f| f.name == name)
-    };
+    // As PocketBase: a filter or sort naming a field the collection lacks is a 400, and
+    // so is one naming a hidden field, unless a superuser asks (otherwise `~` would let
+    // anyone who may list recover a hidden value a character at a time). The list rule
+    // itself may use hidden fields: the collection's owner wrote it.
+    let searchable: Vec<_> = collection
+        .fields
+        .iter()
+        .filter(|f| caller.is_superuser() || !f.hidden)
+        .cloned()
+        .collect();
+    let known = |name: &str| crate::collections::SYSTEM_FIELDS.contains(&name) || searchable.iter().any(|f| f.name == name);
     let filter_ok = params
         .iter()
         .filter(|(k, _)| k == "filter")
-        .all(|(_, text)| crate::collections::parse_access(Some(text), &collection.fields).is_ok());
+        .all(|(_, text)| crate::collections::parse_access(Some(text), &searchable).is_ok());
     if !filter_ok || !query.sort.iter().all(|sort| known(&sort.field)) {
         return bad_request();
     }
@@ -521,7 +528,7 @@ fn plan_files(
             names.drain(..names.len() - 1);
             uploads.retain(|upload: &Upload| names.contains(&upload.stored_name));
         }
-        if field_error.is_none() && names.len() > *max_select as usize {
+        if field_error.is_none() && names.len() as u64 > u64::from(*max_select) {
             field_error = Some(FieldError::new(
                 "validation_too_many_files",
                 format!("The maximum allowed files is {max_select}"),

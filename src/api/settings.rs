@@ -207,14 +207,48 @@ struct Step {
     outcome: Result<(), Error>,
 }
 
-/// `POST /api/settings/test/s3`: the saved S3 settings, with any unsaved ones from the
-/// body's `s3` object on top (a missing secret is the saved one).
+/// `POST /api/settings/test/s3` `{filesystem, s3?}`: PocketBase's test of the saved S3
+/// settings (`filesystem` is `storage` or `backups`, as PocketBase requires), with any
+/// unsaved values from edgefs's optional `s3` object on top, so that a form can be
+/// tested before it is saved. The saved secret signs only for the saved endpoint and
+/// access key: a body that names another must bring its own secret, or the test would
+/// send requests signed with the stored secret wherever the body points.
 pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Response<Body>>) -> Response<Body> {
     let (mut settings, body) = match for_superuser(app, caller, body).await {
         Ok(found) => found,
         Err(refusal) => return refusal,
     };
-    let mut errors = settings.apply(&json!({"s3": body.get("s3").cloned().unwrap_or(json!({}))}));
+    let failed = |problem: &str| {
+        with_data(
+            StatusCode::BAD_REQUEST,
+            &format!("Failed to test the S3 filesystem. Raw error: \n{problem}"),
+            json!({}),
+        )
+    };
+    match body.get("filesystem") {
+        Some(Value::String(name)) if name == "storage" => {}
+        // edgefs keeps no backups, so their S3 filesystem is never enabled.
+        Some(Value::String(name)) if name == "backups" => return failed("S3 storage filesystem is not enabled"),
+        other if is_blank(other) => return filesystem_error("validation_required", "Cannot be blank."),
+        _ => return filesystem_error("validation_in_invalid", "Must be a valid value."),
+    }
+    let saved = settings.s3.clone();
+    let typed = body.get("s3").cloned().unwrap_or(json!({}));
+    let mut errors = settings.apply(&json!({ "s3": typed }));
+    let secret_typed = typed.get("secret").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let same_identity = settings.s3.endpoint == saved.endpoint && settings.s3.access_key == saved.access_key;
+    if errors.is_empty() && !secret_typed && !same_identity {
+        errors.insert(
+            "s3".into(),
+            json!({"secret": {
+                "code": "validation_required",
+                "message": "Enter the secret: the saved one is only used for the saved endpoint and access key.",
+            }}),
+        );
+    }
+    if errors.is_empty() && !settings.s3.enabled {
+        return failed("S3 storage filesystem is not enabled");
+    }
     if errors.is_empty() {
         s3_field_errors(&settings.s3, &mut errors);
     }
@@ -247,6 +281,23 @@ pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Resp
             json!({"steps": steps.iter().map(|s| step_json(s.name, &s.outcome)).collect::<Vec<_>>()}),
         ),
     }
+}
+
+fn is_blank(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => true,
+        Some(Value::String(text)) => text.is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// PocketBase's field error for the test's `filesystem`.
+fn filesystem_error(code: &str, message: &str) -> Response<Body> {
+    with_data(
+        StatusCode::BAD_REQUEST,
+        "Failed to test the S3 filesystem.",
+        json!({"filesystem": {"code": code, "message": message}}),
+    )
 }
 
 fn step_json(name: &str, outcome: &Result<(), Error>) -> Value {

@@ -264,6 +264,19 @@ mod tests {
     }
 
     #[test]
+    fn a_collection_id_that_could_reach_other_keys_is_refused() {
+        // Ids are key prefixes: `a/b` lists inside `a`'s objects, `.edgefs` inside edgefs's own.
+        let long = "a".repeat(101);
+        for id in ["a/b", ".edgefs", "../x", "pbc_1/..", "sp ace", "é", long.as_str()] {
+            let items = vec![json!({"id": id, "name": "evil", "fields": []})];
+            let error = Collections::from_values(items).unwrap_err();
+            assert!(error.problems["id"].contains("Invalid collection id"), "{id}: {error}");
+        }
+        let fine = vec![json!({"id": "ok_Id_100", "name": "fine", "fields": []})];
+        assert_eq!(Collections::from_values(fine).unwrap().get("fine").unwrap().id, "ok_Id_100");
+    }
+
+    #[test]
     fn null_is_superusers_only_and_empty_is_anyone() {
         let collections =
             Collections::from_json(r#"[{"name":"notes","listRule":null,"viewRule":"","fields":[]}]"#).unwrap();

@@ -76,6 +76,11 @@ fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 255 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// PocketBase's `DefaultIdRegex` (`^\w+$`, ASCII) with its 100-character limit.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// PocketBase's date format: `2026-11-25 07:14:44.186Z`.
 fn now_text() -> String {
     crate::clock::iso8601(crate::clock::now()).replacen('T', " ", 1)
@@ -128,7 +133,7 @@ impl Field {
             },
             "bool" => FieldKind::Bool,
             "file" => FieldKind::File {
-                max_select: unsigned("maxSelect").max(1) as u32,
+                max_select: unsigned("maxSelect").clamp(1, u64::from(u32::MAX)) as u32,
                 max_size: unsigned("maxSize"),
                 mime_types: string_list(raw.get("mimeTypes")),
                 protected: flag("protected"),
@@ -253,6 +258,16 @@ impl Collection {
             problems.insert(
                 "name".to_owned(),
                 "Invalid collection name: use letters, digits and _.".to_owned(),
+            );
+        }
+        // The id is the first segment of every key of the collection's records and files
+        // (`{collectionId}/{recordId}/…`, `.edgefs/records/{collectionId}/…`): a `/` or a
+        // leading `.` would let one collection's listing reach another's objects.
+        // PocketBase's own rule for a new collection: `^\w+$`, 1–100 characters.
+        if !valid_id(&id) {
+            problems.insert(
+                "id".to_owned(),
+                "Invalid collection id: use 1 to 100 letters, digits and _.".to_owned(),
             );
         }
         if kind != "base" {

@@ -8,7 +8,7 @@
 mod query;
 mod validate;
 
-pub use query::{ListQuery, ListResult, Sort};
+pub use query::{page_range, page_size, ListQuery, ListResult, Sort};
 pub use validate::{normalize, FieldError, FieldErrors};
 
 use crate::collections::Collection;

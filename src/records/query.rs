@@ -10,6 +10,11 @@ use std::cmp::Ordering;
 
 pub const DEFAULT_PER_PAGE: usize = 30;
 pub const MAX_PER_PAGE: usize = 1000;
+/// PocketBase's `MaxFilterLength`: a longer `filter` is a 400.
+pub const MAX_FILTER_LENGTH: usize = 3500;
+/// PocketBase's `DefaultSortExprLimit` and `MaxSortFieldLength`.
+pub const MAX_SORT_FIELDS: usize = 8;
+pub const MAX_SORT_FIELD_LENGTH: usize = 255;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sort {
@@ -19,7 +24,9 @@ pub struct Sort {
 
 #[derive(Clone, Debug)]
 pub struct ListQuery {
-    pub page: usize,
+    /// 64 bits on every target: `page=4294967296` is a page, not page 0 (wasm32's
+    /// `usize` is 32 bits).
+    pub page: u64,
     pub per_page: usize,
     pub sort: Vec<Sort>,
     pub filter: Rule,
@@ -30,7 +37,7 @@ pub struct ListQuery {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ListResult {
-    pub page: usize,
+    pub page: u64,
     pub per_page: usize,
     pub total_items: i64,
     pub total_pages: i64,
@@ -47,6 +54,21 @@ impl Default for ListQuery {
             skip_total: false,
         }
     }
+}
+
+/// `perPage` as PocketBase reads it: zero and negatives are the default, at most 1000.
+pub fn page_size(requested: i64) -> usize {
+    if requested <= 0 {
+        DEFAULT_PER_PAGE
+    } else {
+        requested.min(MAX_PER_PAGE as i64) as usize
+    }
+}
+
+/// The items of page `page` (from 1) of `per_page`, as a range of `0..total`.
+pub fn page_range(page: u64, per_page: usize, total: usize) -> std::ops::Range<usize> {
+    let start = page.saturating_sub(1).saturating_mul(per_page as u64).min(total as u64) as usize;
+    start..start.saturating_add(per_page).min(total)
 }
 
 /// An integer query parameter; an empty one is 0.
@@ -69,15 +91,16 @@ impl ListQuery {
             match name {
                 // As PocketBase: a number that is not an integer (or overflows) is a 400;
                 // zero and negatives fall back to the defaults.
-                "page" => query.page = whole(value)?.max(1) as usize,
-                "perPage" => {
-                    query.per_page = match whole(value)? {
-                        n if n <= 0 => DEFAULT_PER_PAGE,
-                        n => (n as usize).min(MAX_PER_PAGE),
-                    }
-                }
+                "page" => query.page = whole(value)?.max(1) as u64,
+                // Clamped while still 64 bits: `n as usize` first would truncate on wasm32.
+                "perPage" => query.per_page = page_size(whole(value)?),
                 "skipTotal" => query.skip_total = matches!(value.trim(), "1" | "true" | "t" | "TRUE" | "True"),
-                "filter" => query.filter = Rule::parse(value).map_err(|e| format!("invalid filter: {e}"))?,
+                "filter" => {
+                    if value.len() > MAX_FILTER_LENGTH {
+                        return Err(format!("the filter is longer than {MAX_FILTER_LENGTH} bytes"));
+                    }
+                    query.filter = Rule::parse(value).map_err(|e| format!("invalid filter: {e}"))?
+                }
                 "sort" => query.sort = parse_sort(value)?,
                 _ => {}
             }
@@ -123,12 +146,12 @@ impl ListQuery {
             Ordering::Equal
         });
         let total = matching.len();
-        let start = (self.page - 1).saturating_mul(self.per_page).min(total);
-        let items: Vec<Record> = matching.into_iter().skip(start).take(self.per_page).collect();
+        let range = page_range(self.page, self.per_page, total);
+        let items: Vec<Record> = matching.into_iter().skip(range.start).take(range.len()).collect();
         let (total_items, total_pages) = if self.skip_total {
             (-1, -1)
         } else {
-            (total as i64, total.div_ceil(self.per_page) as i64)
+            (total as i64, total.div_ceil(self.per_page.max(1)) as i64)
         };
         ListResult {
             page: self.page,
@@ -143,11 +166,17 @@ impl ListQuery {
 fn parse_sort(value: &str) -> Result<Vec<Sort>, String> {
     let mut sort = Vec::new();
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if sort.len() == MAX_SORT_FIELDS {
+            return Err(format!("more than {MAX_SORT_FIELDS} sort fields"));
+        }
         let (descending, field) = match part.strip_prefix('-') {
             Some(field) => (true, field),
             None => (false, part.strip_prefix('+').unwrap_or(part)),
         };
-        if field.is_empty() || !field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if field.is_empty()
+            || field.len() > MAX_SORT_FIELD_LENGTH
+            || !field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             return Err(format!("invalid sort field {field}", field = Quoted(field)));
         }
         sort.push(Sort {
@@ -229,5 +258,31 @@ mod tests {
         assert!(ListQuery::from_params([("sort", "-nope;drop")]).is_err());
         let result = ListQuery::default().apply(Vec::new(), &Context::default(), |_| true);
         assert_eq!((result.total_items, result.total_pages), (0, 0));
+    }
+
+    #[test]
+    fn huge_paging_numbers_are_clamped_in_64_bits() {
+        // 2^32 truncated to wasm32's usize was 0, and div_ceil(0) panicked the Worker.
+        let query = ListQuery::from_params([("perPage", "4294967296"), ("page", "4294967296")]).unwrap();
+        assert_eq!((query.page, query.per_page), (4_294_967_296, MAX_PER_PAGE));
+        let result = query.apply(records(), &Context::default(), |_| true);
+        assert_eq!((result.page, result.items.len(), result.total_pages), (4_294_967_296, 0, 1));
+        let query = ListQuery::from_params([("page", "9223372036854775807"), ("perPage", "9223372036854775807")]).unwrap();
+        assert!(query.apply(records(), &Context::default(), |_| true).items.is_empty());
+        assert_eq!(page_range(u64::MAX, MAX_PER_PAGE, 10), 10..10);
+        assert_eq!(page_range(2, 3, 7), 3..6);
+        assert_eq!(page_range(3, 3, 7), 6..7);
+    }
+
+    #[test]
+    fn pocketbases_filter_and_sort_limits() {
+        let long = format!("title = '{}'", "x".repeat(MAX_FILTER_LENGTH));
+        assert!(ListQuery::from_params([("filter", long.as_str())]).is_err());
+        let nine = vec!["title"; 9].join(",");
+        assert!(ListQuery::from_params([("sort", nine.as_str())]).is_err());
+        let eight = vec!["title"; 8].join(",");
+        assert!(ListQuery::from_params([("sort", eight.as_str())]).is_ok());
+        let long_field = "a".repeat(MAX_SORT_FIELD_LENGTH + 1);
+        assert!(ListQuery::from_params([("sort", long_field.as_str())]).is_err());
     }
 }

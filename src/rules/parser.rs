@@ -1,10 +1,17 @@
-//! A recursive-descent parser: `or := and ("||" and)*`, `and := term ("&&" term)*`,
-//! `term := "(" or ")" | operand operator operand`.
+//! An operator-precedence parser with explicit stacks: `or := and ("||" and)*`,
+//! `and := term ("&&" term)*`, `term := "(" or ")" | operand operator operand`.
+//!
+//! No recursion, so no input can overflow the stack (a filter comes from any visitor's
+//! query string). Parentheses add no node to the tree, and a rule has at most
+//! [`MAX_EXPRESSIONS`] comparisons, so the tree the evaluator walks stays shallow.
 
 use super::ast::{Expr, Operand};
 use super::lexer::{tokenize, Token};
 use crate::error::Quoted;
 use std::fmt;
+
+/// PocketBase's limit on the comparisons in one filter or rule (`DefaultFilterExprLimit`).
+pub const MAX_EXPRESSIONS: usize = 200;
 
 /// A rule that does not parse, with the byte position of the problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +37,26 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// What waits on the operator stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    /// A `(` at this byte position.
+    Open(usize),
+    And,
+    Or,
+}
+
+impl Pending {
+    /// `&&` binds tighter than `||`; both are left-associative.
+    fn precedence(self) -> u8 {
+        match self {
+            Pending::Open(_) => 0,
+            Pending::Or => 1,
+            Pending::And => 2,
+        }
+    }
+}
+
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
     let tokens = tokenize(input)?;
     let mut parser = Parser {
@@ -37,11 +64,89 @@ pub fn parse(input: &str) -> Result<Expr, ParseError> {
         next: 0,
         end: input.len(),
     };
-    let expr = parser.or()?;
-    if let Some((position, token)) = parser.tokens.get(parser.next) {
-        return Err(ParseError::new(*position, format!("unexpected {}", describe(token))));
+    let mut operands: Vec<Expr> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut comparisons = 0usize;
+    loop {
+        // An operand is expected: any number of `(`, then a comparison.
+        while parser.peek() == Some(&Token::Open) {
+            pending.push(Pending::Open(parser.position()));
+            parser.next += 1;
+        }
+        let position = parser.position();
+        operands.push(parser.comparison()?);
+        comparisons += 1;
+        if comparisons > MAX_EXPRESSIONS {
+            return Err(ParseError::new(
+                position,
+                format!("more than {MAX_EXPRESSIONS} comparisons in one expression"),
+            ));
+        }
+        // An operator is expected: any number of `)`, then `&&`, `||` or the end.
+        loop {
+            match parser.peek() {
+                Some(Token::Close) => {
+                    let position = parser.position();
+                    loop {
+                        match pending.pop() {
+                            Some(Pending::Open(_)) => break,
+                            Some(op) => reduce(&mut operands, op),
+                            None => return Err(ParseError::new(position, "unexpected \")\"")),
+                        }
+                    }
+                    parser.next += 1;
+                }
+                Some(Token::And) | Some(Token::Or) => {
+                    let op = if parser.peek() == Some(&Token::And) {
+                        Pending::And
+                    } else {
+                        Pending::Or
+                    };
+                    while let Some(&top) = pending.last() {
+                        if top.precedence() < op.precedence() {
+                            break;
+                        }
+                        pending.pop();
+                        reduce(&mut operands, top);
+                    }
+                    pending.push(op);
+                    parser.next += 1;
+                    break;
+                }
+                other => {
+                    // The end, or a token that cannot follow a comparison: the innermost
+                    // unclosed `(` is the problem if there is one.
+                    let innermost_open = pending.iter().rev().find_map(|p| match p {
+                        Pending::Open(at) => Some(*at),
+                        _ => None,
+                    });
+                    if let Some(open) = innermost_open {
+                        return Err(ParseError::new(open, "this \"(\" is not closed"));
+                    }
+                    if let Some(token) = other {
+                        return Err(ParseError::new(
+                            parser.position(),
+                            format!("unexpected {}", describe(token)),
+                        ));
+                    }
+                    while let Some(op) = pending.pop() {
+                        reduce(&mut operands, op);
+                    }
+                    return Ok(operands.pop().expect("a comparison was parsed"));
+                }
+            }
+        }
     }
-    Ok(expr)
+}
+
+/// Replaces the two topmost operands with `op` applied to them.
+fn reduce(operands: &mut Vec<Expr>, op: Pending) {
+    let right = operands.pop().expect("an operator has a right operand");
+    let left = operands.pop().expect("an operator has a left operand");
+    operands.push(match op {
+        Pending::And => Expr::And(Box::new(left), Box::new(right)),
+        _ => Expr::Or(Box::new(left), Box::new(right)),
+    });
 }
 
 struct Parser {
@@ -75,37 +180,8 @@ impl Parser {
         self.tokens.get(self.next).map(|(p, _)| *p).unwrap_or(self.end)
     }
 
-    fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.and()?;
-        while self.peek() == Some(&Token::Or) {
-            self.next += 1;
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.term()?;
-        while self.peek() == Some(&Token::And) {
-            self.next += 1;
-            let right = self.term()?;
-            left = Expr::And(Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn term(&mut self) -> Result<Expr, ParseError> {
-        if self.peek() == Some(&Token::Open) {
-            let open = self.position();
-            self.next += 1;
-            let inner = self.or()?;
-            if self.peek() != Some(&Token::Close) {
-                return Err(ParseError::new(open, "this \"(\" is not closed"));
-            }
-            self.next += 1;
-            return Ok(inner);
-        }
+    /// `operand operator operand`
+    fn comparison(&mut self) -> Result<Expr, ParseError> {
         let left = self.operand()?;
         let position = self.position();
         let operator = match self.peek() {
@@ -179,4 +255,55 @@ fn check_identifier(name: &str, position: usize) -> Result<(), ParseError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_parentheses_parse_without_recursion() {
+        // ~2,800 nested parentheses overflowed the Worker's stack with the recursive parser.
+        for depth in [1, 1_000, 50_000] {
+            let text = format!("{}a = 1{}", "(".repeat(depth), ")".repeat(depth));
+            assert_eq!(
+                parse(&text).unwrap(),
+                parse("a = 1").unwrap(),
+                "parentheses add no node (depth {depth})"
+            );
+        }
+        let unclosed = format!("{}a = 1{}", "(".repeat(10), ")".repeat(9));
+        assert_eq!(parse(&unclosed).unwrap_err().position, 0, "the outermost ( is the unclosed one");
+        let error = parse(&format!("{}a = 1", "(".repeat(3))).unwrap_err();
+        assert_eq!((error.position, error.message.as_str()), (2, "this \"(\" is not closed"));
+        assert_eq!(parse("a = 1))").unwrap_err().message, "unexpected \")\"");
+        assert_eq!(parse("(a = 1 b = 2)").unwrap_err().message, "this \"(\" is not closed");
+        assert!(parse("()").unwrap_err().message.starts_with("expected a value"));
+    }
+
+    #[test]
+    fn at_most_pocketbases_200_comparisons() {
+        let chain = |n: usize| vec!["a = 1"; n].join(" || ");
+        assert!(parse(&chain(MAX_EXPRESSIONS)).is_ok());
+        let error = parse(&chain(MAX_EXPRESSIONS + 1)).unwrap_err();
+        assert!(error.message.contains("more than 200 comparisons"), "{error}");
+        let mixed = vec!["(a = 1 && b = 2)"; 101].join(" || ");
+        assert!(parse(&mixed).is_err(), "202 comparisons across groups");
+    }
+
+    #[test]
+    fn precedence_and_grouping_match_the_grammar() {
+        let printed = |text: &str| parse(text).unwrap().to_string();
+        assert_eq!(printed("a = 1 || b = 1 && c = 0"), "a = 1 || b = 1 && c = 0");
+        assert_eq!(printed("(a = 1 || b = 1) && c = 0"), "(a = 1 || b = 1) && c = 0");
+        assert_eq!(printed("a = 1 && (b = 1 || c = 0) && d = 2"), "a = 1 && (b = 1 || c = 0) && d = 2");
+        let Expr::Or(left, _) = parse("a = 1 || b = 1 || c = 1").unwrap() else {
+            panic!("|| at the top")
+        };
+        assert!(matches!(*left, Expr::Or(..)), "left-associative");
+        let Expr::Or(_, right) = parse("a = 1 || b = 1 && c = 1").unwrap() else {
+            panic!("|| at the top")
+        };
+        assert!(matches!(*right, Expr::And(..)), "&& binds tighter");
+    }
 }
