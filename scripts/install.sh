@@ -7,7 +7,8 @@
 #   bash scripts/install.sh rust-targets wasm-bindgen npm      # just these
 #
 # Components (all = every one):
-#   rust-targets  rustup targets wasm32-unknown-unknown and wasm32-wasip2
+#   rust-targets  rustup targets wasm32-unknown-unknown and wasm32-wasip2, and the
+#                 rustfmt and clippy components (scripts/lint.sh)
 #   wasm-bindgen  wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version (~2 min)
 #   wasm-pack     wasm-pack 0.15.1, for the browser tests (~1.5 min)
 #   npm           node_modules from package-lock.json (`npm ci`): Node 22, wrangler,
@@ -58,6 +59,11 @@ install_rust_targets() {
   if [ ${#missing[@]} -gt 0 ]; then
     installing "rustup target add ${missing[*]}"
     rustup target add "${missing[@]}"
+  fi
+  # scripts/lint.sh's tools (in rustup's default profile, not in its minimal one).
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    installing "rustup component add rustfmt clippy"
+    rustup component add rustfmt clippy
   fi
 }
 

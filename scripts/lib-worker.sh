@@ -4,6 +4,7 @@
 #
 #   bash scripts/lib-worker.sh build     # what wrangler.toml's [build] command runs
 #   bash scripts/lib-worker.sh size      # the wasm's size, raw and gzip
+#   bash scripts/lib-worker.sh size-gate # fails when the built wasm is over 400 KiB gzip
 #   bash scripts/lib-worker.sh size-report [N] [regexp]
 #                                        # where the wasm's code goes, per crate and
 #                                        # the N largest functions (names matching
@@ -87,6 +88,24 @@ edgefs_worker_size() {
     "$raw" $(( (raw + 512) / 1024 )) "$gz" $(( (gz + 512) / 1024 ))
 }
 
+# The size gate: the shipped wasm must stay under 400 KiB gzip (the free plan allows
+# 3 MiB compressed; the margin is for the JavaScript and for what comes next).
+EDGEFS_WORKER_GZIP_LIMIT=$((400 * 1024))
+
+edgefs_worker_size_gate() {
+  local wasm=$EDGEFS_ROOT/build/index_bg.wasm gz
+  [ -f "$wasm" ] || edgefs_die "no build/index_bg.wasm: run bash scripts/lib-worker.sh build"
+  edgefs_worker_size
+  gz=$(gzip -9 -c "$wasm" | wc -c)
+  if [ "$gz" -gt "$EDGEFS_WORKER_GZIP_LIMIT" ]; then
+    printf 'size gate: the Worker wasm is %s KiB gzip, over %s KiB\nsize gate: 0 passed, 1 failed\n' \
+      $(( (gz + 512) / 1024 )) $((EDGEFS_WORKER_GZIP_LIMIT / 1024))
+    return 1
+  fi
+  printf 'size gate: %s KiB gzip is under %s KiB\nsize gate: 1 passed, 0 failed\n' \
+    $(( (gz + 512) / 1024 )) $((EDGEFS_WORKER_GZIP_LIMIT / 1024))
+}
+
 # The shipped Worker's code, but with function names kept through wasm-bindgen and
 # wasm-opt, so that scripts/wasm-size.mjs can say where the bytes go. (Its code
 # section matches the shipped one within a few hundred bytes.)
@@ -111,7 +130,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     build) edgefs_build_worker ;;
     build-tests) edgefs_build_test_worker ;;
     size) edgefs_worker_size ;;
+    size-gate) edgefs_worker_size_gate ;;
     size-report) shift; edgefs_worker_size_report "$@" ;;
-    *) edgefs_die "usage: $0 [build|build-tests|size|size-report [N] [regexp]]" ;;
+    *) edgefs_die "usage: $0 [build|build-tests|size|size-gate|size-report [N] [regexp]]" ;;
   esac
 fi

@@ -7,6 +7,7 @@
 #   bash scripts/test.sh
 #
 # Suites:
+#   lint            scripts/lint.sh: cargo fmt --check and clippy -D warnings on every target
 #   component build scripts/lib-component.sh build: the wasm32-wasip2 component, checked
 #                   with wasm-tools (its WIT world, validation, no tokio)
 #   cargo test      native: unit tests, tests/*.rs (including the S3 servers' tests,
@@ -14,6 +15,7 @@
 #                   host tests in wasmtime, tests/component_host.rs), tests/no_tokio.rs
 #   browser         scripts/browser-test.sh, when it exists (wasm-pack test --chrome)
 #   worker build    scripts/lib-worker.sh build (prints the wasm size)
+#   size gate       scripts/lib-worker.sh size-gate: fails above 400 KiB gzip
 #   worker test build  scripts/lib-worker.sh build-tests: the Worker with the
 #                   `workerd-tests` feature (the storage conformance route) into
 #                   target/workerd-tests/
@@ -102,6 +104,8 @@ skip_suite() {
 
 run_suite install 3600 bash scripts/install.sh all
 
+run_suite lint 1800 bash scripts/lint.sh
+
 run_suite "component build" 900 bash scripts/lib-component.sh build
 
 run_suite "cargo test" 2700 cargo test --no-fail-fast
@@ -114,6 +118,7 @@ fi
 run_suite "worker test build" 1800 bash scripts/lib-worker.sh build-tests
 
 if run_suite "worker build" 1800 bash scripts/lib-worker.sh build; then
+  run_suite "size gate" 60 bash scripts/lib-worker.sh size-gate
   run_suite worker 900 node --test --test-reporter=tap --test-concurrency=1 'tests/worker/*.test.mjs'
 else
   skip_suite worker "the Worker did not build"

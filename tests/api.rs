@@ -805,7 +805,12 @@ fn a_body_over_the_collections_limit_is_a_413_before_it_is_read() {
 /// The payload of a JWT, decoded (no verification).
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 fn sign_in(client: &Client, address: &str, password: &str) -> Answer {
@@ -827,7 +832,11 @@ fn an_app_cannot_mint_a_superuser_token_with_auth_secret() {
         json!({"id": "x", "type": "auth", "collectionName": "_superusers", "exp": now() + 600}),
     ] {
         let forged = JwtSigner::new(Secret::new(SECRET)).sign(claims.as_object().unwrap());
-        assert_eq!(client.request("GET", "/api/settings", Some(&forged), None).status, 401, "{claims}");
+        assert_eq!(
+            client.request("GET", "/api/settings", Some(&forged), None).status,
+            401,
+            "{claims}"
+        );
         assert_eq!(
             client.request("GET", "/api/collections", Some(&forged), None).status,
             401,
@@ -841,17 +850,17 @@ fn an_app_cannot_mint_a_superuser_token_with_auth_secret() {
     let mut keys: Vec<String> = claims_of(&token).as_object().unwrap().keys().cloned().collect();
     keys.sort();
     assert_eq!(keys, ["collectionId", "exp", "id", "refreshable", "type"]);
-    assert_eq!(
-        client.request("GET", "/api/settings", Some(&token), None).status,
-        200
-    );
+    assert_eq!(client.request("GET", "/api/settings", Some(&token), None).status, 200);
     // Its file token works as a superuser's on a protected file's route, and is not an auth token.
     let file_token = client.request("POST", "/api/files/token", Some(&token), None).json()["token"]
         .as_str()
         .unwrap()
         .to_owned();
     assert_eq!(claims_of(&file_token)["type"], "file");
-    assert_eq!(client.request("GET", "/api/settings", Some(&file_token), None).status, 401);
+    assert_eq!(
+        client.request("GET", "/api/settings", Some(&file_token), None).status,
+        401
+    );
 }
 
 #[test]
@@ -871,7 +880,9 @@ fn a_password_change_ends_every_superuser_token() {
     assert_eq!(refreshed.status, 401, "the old token cannot be refreshed either");
     // User tokens are the app's and do not change with the superuser's password.
     assert_eq!(
-        after.request("POST", "/api/files/token", Some(&user_token("u1")), None).status,
+        after
+            .request("POST", "/api/files/token", Some(&user_token("u1")), None)
+            .status,
         200
     );
 }
@@ -889,14 +900,20 @@ fn a_short_auth_secret_is_refused_with_the_reason() {
     let answer = sign_in(&client, "203.0.113.1", PASSWORD);
     assert_eq!(answer.status, 503);
     let message = answer.json()["message"].as_str().unwrap().to_owned();
-    assert!(message.contains("AUTH_SECRET is shorter than 32 characters"), "{message}");
+    assert!(
+        message.contains("AUTH_SECRET is shorter than 32 characters"),
+        "{message}"
+    );
     assert!(!message.contains("short-secret"), "the secret is not echoed: {message}");
     let mut claims = Map::new();
     claims.insert("id".into(), json!("u1"));
     claims.insert("type".into(), json!("auth"));
     claims.insert("exp".into(), json!(now() + 600));
     let weak = JwtSigner::new(Secret::new("short-secret")).sign(&claims);
-    assert_eq!(client.request("POST", "/api/files/token", Some(&weak), None).status, 401);
+    assert_eq!(
+        client.request("POST", "/api/files/token", Some(&weak), None).status,
+        401
+    );
 }
 
 #[test]
@@ -912,13 +929,21 @@ fn failed_sign_ins_lock_out_that_client_for_a_minute() {
         String::from_utf8_lossy(&locked.bytes),
         r#"{"data":{},"message":"Too Many Requests.","status":429}"#
     );
-    assert_eq!(sign_in(&client, "198.51.100.8", PASSWORD).status, 200, "another client is not locked out");
+    assert_eq!(
+        sign_in(&client, "198.51.100.8", PASSWORD).status,
+        200,
+        "another client is not locked out"
+    );
     // A success clears a client's count.
     for _ in 0..4 {
         sign_in(&client, "198.51.100.9", "guess");
     }
     assert_eq!(sign_in(&client, "198.51.100.9", PASSWORD).status, 200);
-    assert_eq!(sign_in(&client, "198.51.100.9", "guess").status, 400, "counting starts again");
+    assert_eq!(
+        sign_in(&client, "198.51.100.9", "guess").status,
+        400,
+        "counting starts again"
+    );
 }
 
 #[test]
@@ -945,11 +970,18 @@ fn hidden_fields_are_searchable_by_superusers_only() {
         assert_eq!(created.status, 200);
     }
     // The list rule uses the hidden field: the collection's owner wrote it.
-    let listed = client.request("GET", "/api/collections/notes/records", None, None).json();
+    let listed = client
+        .request("GET", "/api/collections/notes/records", None, None)
+        .json();
     assert_eq!(listed["totalItems"], 1);
     assert!(listed["items"][0].get("pin").is_none(), "hidden from visitors");
     // A visitor's filter or sort on it would recover the value a character at a time.
-    for query in ["filter=pin~'hun'", "filter=(title='a'%20%26%26%20pin='hunter2')", "sort=pin", "sort=-title,pin"] {
+    for query in [
+        "filter=pin~'hun'",
+        "filter=(title='a'%20%26%26%20pin='hunter2')",
+        "sort=pin",
+        "sort=-title,pin",
+    ] {
         let answer = client.request("GET", &format!("/api/collections/notes/records?{query}"), None, None);
         assert_eq!(answer.status, 400, "{query}");
         let user = client.request(
@@ -960,7 +992,12 @@ fn hidden_fields_are_searchable_by_superusers_only() {
         );
         assert_eq!(user.status, 400, "a user: {query}");
     }
-    let superuser = client.request("GET", "/api/collections/notes/records?filter=pin~'hun'&sort=pin", Some(&su), None);
+    let superuser = client.request(
+        "GET",
+        "/api/collections/notes/records?filter=pin~'hun'&sort=pin",
+        Some(&su),
+        None,
+    );
     assert_eq!(superuser.status, 200);
     assert_eq!(superuser.json()["items"][0]["pin"], "hunter2");
 }
@@ -972,26 +1009,54 @@ fn paging_numbers_past_32_bits_and_pocketbases_filter_limits() {
     let huge = list("perPage=4294967296&page=4294967296");
     assert_eq!(huge.status, 200, "{}", String::from_utf8_lossy(&huge.bytes));
     let body = huge.json();
-    assert_eq!((body["page"].as_u64(), body["perPage"].as_u64()), (Some(4_294_967_296), Some(1000)));
+    assert_eq!(
+        (body["page"].as_u64(), body["perPage"].as_u64()),
+        (Some(4_294_967_296), Some(1000))
+    );
     let su = client.superuser();
-    let collections = client.request("GET", "/api/collections?perPage=4294967296&page=4294967297", Some(&su), None);
+    let collections = client.request(
+        "GET",
+        "/api/collections?perPage=4294967296&page=4294967297",
+        Some(&su),
+        None,
+    );
     assert_eq!(collections.status, 200);
     assert_eq!(collections.json()["items"], json!([]));
 
-    let encode = |text: &str| percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let encode =
+        |text: &str| percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string();
     let nested = format!("{}title='x'{}", "(".repeat(1700), ")".repeat(1700));
-    assert_eq!(list(&format!("filter={}", encode(&nested))).status, 200, "deep but within 3500 bytes");
+    assert_eq!(
+        list(&format!("filter={}", encode(&nested))).status,
+        200,
+        "deep but within 3500 bytes"
+    );
     for (what, filter) in [
-        ("over 3500 bytes", format!("{}title='x'{}", "(".repeat(1800), ")".repeat(1800))),
+        (
+            "over 3500 bytes",
+            format!("{}title='x'{}", "(".repeat(1800), ")".repeat(1800)),
+        ),
         ("201 comparisons", vec!["title='x'"; 201].join("||")),
-        ("a 5,000-deep nesting", format!("{}title='x'{}", "(".repeat(5_000), ")".repeat(5_000))),
+        (
+            "a 5,000-deep nesting",
+            format!("{}title='x'{}", "(".repeat(5_000), ")".repeat(5_000)),
+        ),
     ] {
         let answer = list(&format!("filter={}", encode(&filter)));
         assert_eq!(answer.status, 400, "{what}");
-        assert_eq!(answer.json()["message"], "Something went wrong while processing your request.");
+        assert_eq!(
+            answer.json()["message"],
+            "Something went wrong while processing your request."
+        );
     }
-    assert_eq!(list(&format!("filter={}", encode(&vec!["title='x'"; 200].join("||")))).status, 200);
-    assert_eq!(list("sort=title,title,title,title,title,title,title,title,title").status, 400);
+    assert_eq!(
+        list(&format!("filter={}", encode(&vec!["title='x'"; 200].join("||")))).status,
+        200
+    );
+    assert_eq!(
+        list("sort=title,title,title,title,title,title,title,title,title").status,
+        400
+    );
 }
 
 #[test]
@@ -1006,10 +1071,16 @@ fn a_collection_id_that_is_not_a_single_key_segment_is_refused() {
             Some(json!({"collections": [{"id": id, "name": "evil", "type": "base", "listRule": "", "fields": []}]})),
         );
         assert_eq!(answer.status, 400, "{id}");
-        let message = answer.json()["data"]["collections"]["message"].as_str().unwrap_or("").to_owned();
+        let message = answer.json()["data"]["collections"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         assert!(message.contains("Invalid collection id"), "{id}: {message}");
     }
-    assert_eq!(client.request("GET", "/api/collections/evil", Some(&su), None).status, 404);
+    assert_eq!(
+        client.request("GET", "/api/collections/evil", Some(&su), None).status,
+        404
+    );
 }
 
 #[test]
@@ -1024,7 +1095,8 @@ fn a_form_without_content_length_is_held_to_the_limit_as_it_arrives() {
     // 38 MiB in 1 MiB chunks, with no length: over posts' 32 MiB + 5 MiB.
     let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = sent.clone();
-    let chunks = std::iter::once(bytes::Bytes::from(head)).chain((0..38).map(|_| bytes::Bytes::from(vec![0u8; 1 << 20])));
+    let chunks =
+        std::iter::once(bytes::Bytes::from(head)).chain((0..38).map(|_| bytes::Bytes::from(vec![0u8; 1 << 20])));
     let stream = futures::stream::iter(chunks).map(move |chunk| {
         counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
         Ok::<_, edgefs::Error>(chunk)
@@ -1041,7 +1113,9 @@ fn a_form_without_content_length_is_held_to_the_limit_as_it_arrives() {
     assert_eq!(answer.json()["message"], "Request entity too large.");
     let read = sent.load(std::sync::atomic::Ordering::SeqCst);
     assert!(read < 38 << 20, "refused before the whole body was read ({read} bytes)");
-    let list = client.request("GET", "/api/collections/posts/records", None, None).json();
+    let list = client
+        .request("GET", "/api/collections/posts/records", None, None)
+        .json();
     assert_eq!(list["totalItems"], 0);
 }
 
@@ -1085,12 +1159,19 @@ fn the_s3_test_signs_with_the_saved_secret_only_for_the_saved_endpoint() {
         assert_eq!(answer.json()["data"]["secret"]["code"], "validation_required", "{body}");
     }
     std::thread::sleep(std::time::Duration::from_millis(100));
-    assert_eq!(other_connections.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was sent there");
+    assert_eq!(
+        other_connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing was sent there"
+    );
     // With its own secret, the unsaved endpoint is tried (and fails: nothing speaks S3 there).
     let typed = test(json!({"filesystem": "storage", "s3": {"endpoint": other_endpoint, "secret": "TYPED-SECRET"}}));
     assert_eq!(typed.status, 400);
     assert!(typed.json()["data"]["steps"].is_array());
-    assert!(other_connections.load(std::sync::atomic::Ordering::SeqCst) > 0, "the typed values were tested");
+    assert!(
+        other_connections.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the typed values were tested"
+    );
     let text = String::from_utf8_lossy(&typed.bytes).into_owned();
     assert!(!text.contains("TYPED-SECRET") && !text.contains("STORED-SECRET"));
 

@@ -1,6 +1,7 @@
 //! Runs every case folder of a SigV4 test-vector suite through edgefs's public signer.
 //!
-//! The suite directory is `$SIGV4_SUITE_DIR`, by default `../shared/sigv4-suite`. Its
+//! The suite directory is `$SIGV4_SUITE_DIR`, by default `tests/vectors/sigv4` (24 cases
+//! of AWS's suite, kept in the repository so a plain clone runs them). Its
 //! format (see that folder's README): `context.json`, `request.txt`, and for each
 //! signing mode (`header`, `query`) optional `*-canonical-request.txt`,
 //! `*-string-to-sign.txt` and `*-signature.txt`. Every expected file present is
@@ -193,7 +194,7 @@ fn run_case(dir: &Path) -> Result<Vec<String>, String> {
 fn suite_dir() -> PathBuf {
     match std::env::var_os("SIGV4_SUITE_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sigv4-suite"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/sigv4"),
     }
 }
 

@@ -65,7 +65,9 @@ impl Env {
             Err(error) => (S3Settings::default(), Some(error.to_string())),
         };
         let auth_secret = lookup("AUTH_SECRET").filter(|s| !s.is_empty()).map(Secret::new);
-        let short = auth_secret.as_ref().is_some_and(|s| s.expose().chars().count() < MIN_AUTH_SECRET_LENGTH);
+        let short = auth_secret
+            .as_ref()
+            .is_some_and(|s| s.expose().chars().count() < MIN_AUTH_SECRET_LENGTH);
         Env {
             auth_secret_error: short.then(|| {
                 format!("AUTH_SECRET is shorter than {MIN_AUTH_SECRET_LENGTH} characters: set a random one (e.g. openssl rand -hex 32)")

@@ -110,7 +110,8 @@ pub(crate) fn superuser_signer(env: &Env) -> Option<Signer> {
 /// superuser), otherwise a visitor.
 pub fn verify(app: &App, token: &str, kind: &str) -> Caller {
     let token = token.trim();
-    let of_kind = |claims: Map<String, Value>| (claims.get("type").and_then(Value::as_str) == Some(kind)).then_some(claims);
+    let of_kind =
+        |claims: Map<String, Value>| (claims.get("type").and_then(Value::as_str) == Some(kind)).then_some(claims);
     if let Some(signer) = app.superuser_signer.as_ref() {
         if let Some(claims) = signer.verify(token, now()).ok().and_then(of_kind) {
             if claims.get("collectionId").and_then(Value::as_str) == Some(SUPERUSERS_COLLECTION_ID) {

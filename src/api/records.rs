@@ -126,7 +126,8 @@ pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, co
         .filter(|f| caller.is_superuser() || !f.hidden)
         .cloned()
         .collect();
-    let known = |name: &str| crate::collections::SYSTEM_FIELDS.contains(&name) || searchable.iter().any(|f| f.name == name);
+    let known =
+        |name: &str| crate::collections::SYSTEM_FIELDS.contains(&name) || searchable.iter().any(|f| f.name == name);
     let filter_ok = params
         .iter()
         .filter(|(k, _)| k == "filter")

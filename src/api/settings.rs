@@ -235,7 +235,10 @@ pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Resp
     let saved = settings.s3.clone();
     let typed = body.get("s3").cloned().unwrap_or(json!({}));
     let mut errors = settings.apply(&json!({ "s3": typed }));
-    let secret_typed = typed.get("secret").and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    let secret_typed = typed
+        .get("secret")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty());
     let same_identity = settings.s3.endpoint == saved.endpoint && settings.s3.access_key == saved.access_key;
     if errors.is_empty() && !secret_typed && !same_identity {
         errors.insert(

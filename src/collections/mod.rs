@@ -273,7 +273,10 @@ mod tests {
             assert!(error.problems["id"].contains("Invalid collection id"), "{id}: {error}");
         }
         let fine = vec![json!({"id": "ok_Id_100", "name": "fine", "fields": []})];
-        assert_eq!(Collections::from_values(fine).unwrap().get("fine").unwrap().id, "ok_Id_100");
+        assert_eq!(
+            Collections::from_values(fine).unwrap().get("fine").unwrap().id,
+            "ok_Id_100"
+        );
     }
 
     #[test]

@@ -266,8 +266,12 @@ mod tests {
         let query = ListQuery::from_params([("perPage", "4294967296"), ("page", "4294967296")]).unwrap();
         assert_eq!((query.page, query.per_page), (4_294_967_296, MAX_PER_PAGE));
         let result = query.apply(records(), &Context::default(), |_| true);
-        assert_eq!((result.page, result.items.len(), result.total_pages), (4_294_967_296, 0, 1));
-        let query = ListQuery::from_params([("page", "9223372036854775807"), ("perPage", "9223372036854775807")]).unwrap();
+        assert_eq!(
+            (result.page, result.items.len(), result.total_pages),
+            (4_294_967_296, 0, 1)
+        );
+        let query =
+            ListQuery::from_params([("page", "9223372036854775807"), ("perPage", "9223372036854775807")]).unwrap();
         assert!(query.apply(records(), &Context::default(), |_| true).items.is_empty());
         assert_eq!(page_range(u64::MAX, MAX_PER_PAGE, 10), 10..10);
         assert_eq!(page_range(2, 3, 7), 3..6);
@@ -278,9 +282,9 @@ mod tests {
     fn pocketbases_filter_and_sort_limits() {
         let long = format!("title = '{}'", "x".repeat(MAX_FILTER_LENGTH));
         assert!(ListQuery::from_params([("filter", long.as_str())]).is_err());
-        let nine = vec!["title"; 9].join(",");
+        let nine = ["title"; 9].join(",");
         assert!(ListQuery::from_params([("sort", nine.as_str())]).is_err());
-        let eight = vec!["title"; 8].join(",");
+        let eight = ["title"; 8].join(",");
         assert!(ListQuery::from_params([("sort", eight.as_str())]).is_ok());
         let long_field = "a".repeat(MAX_SORT_FIELD_LENGTH + 1);
         assert!(ListQuery::from_params([("sort", long_field.as_str())]).is_err());

@@ -273,9 +273,16 @@ mod tests {
             );
         }
         let unclosed = format!("{}a = 1{}", "(".repeat(10), ")".repeat(9));
-        assert_eq!(parse(&unclosed).unwrap_err().position, 0, "the outermost ( is the unclosed one");
+        assert_eq!(
+            parse(&unclosed).unwrap_err().position,
+            0,
+            "the outermost ( is the unclosed one"
+        );
         let error = parse(&format!("{}a = 1", "(".repeat(3))).unwrap_err();
-        assert_eq!((error.position, error.message.as_str()), (2, "this \"(\" is not closed"));
+        assert_eq!(
+            (error.position, error.message.as_str()),
+            (2, "this \"(\" is not closed")
+        );
         assert_eq!(parse("a = 1))").unwrap_err().message, "unexpected \")\"");
         assert_eq!(parse("(a = 1 b = 2)").unwrap_err().message, "this \"(\" is not closed");
         assert!(parse("()").unwrap_err().message.starts_with("expected a value"));
@@ -296,7 +303,10 @@ mod tests {
         let printed = |text: &str| parse(text).unwrap().to_string();
         assert_eq!(printed("a = 1 || b = 1 && c = 0"), "a = 1 || b = 1 && c = 0");
         assert_eq!(printed("(a = 1 || b = 1) && c = 0"), "(a = 1 || b = 1) && c = 0");
-        assert_eq!(printed("a = 1 && (b = 1 || c = 0) && d = 2"), "a = 1 && (b = 1 || c = 0) && d = 2");
+        assert_eq!(
+            printed("a = 1 && (b = 1 || c = 0) && d = 2"),
+            "a = 1 && (b = 1 || c = 0) && d = 2"
+        );
         let Expr::Or(left, _) = parse("a = 1 || b = 1 || c = 1").unwrap() else {
             panic!("|| at the top")
         };

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The checks the code follows by convention, as CI gates: rustfmt, and clippy with
+# every warning an error on each target that builds (native with its tests and
+# benches, the Worker and its test build on wasm32-unknown-unknown, the component on
+# wasm32-wasip2). Ends with `lint: N passed, M failed`.
+#
+#   bash scripts/lint.sh
+# shellcheck source=scripts/lib-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-env.sh"
+cd "$EDGEFS_ROOT" || exit 1
+
+passed=0
+failed=0
+check() {
+  local what=$1 output
+  shift
+  if output=$("$@" 2>&1); then
+    passed=$((passed + 1))
+    printf 'ok     %s\n' "$what"
+  else
+    failed=$((failed + 1))
+    printf 'FAIL   %s\n' "$what"
+    printf '%s\n' "$output" | tail -n 60 | sed 's/^/       /'
+  fi
+}
+
+check "cargo fmt --check" cargo fmt --all --check
+check "clippy, native, all targets" cargo clippy --all-targets --quiet -- -D warnings
+check "clippy, the Worker (wasm32-unknown-unknown)" \
+  cargo clippy --lib --quiet --target wasm32-unknown-unknown --no-default-features --features worker -- -D warnings
+check "clippy, the Worker's test build (wasm32-unknown-unknown)" \
+  cargo clippy --lib --quiet --target wasm32-unknown-unknown --no-default-features --features workerd-tests -- -D warnings
+check "clippy, the component (wasm32-wasip2)" \
+  cargo clippy --lib --quiet --target wasm32-wasip2 --no-default-features --features component -- -D warnings
+
+printf 'lint: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
