@@ -2,7 +2,7 @@
 # Builds the WebAssembly component (wit/'s `edgefs:storage` world) for wasm32-wasip2 and
 # checks it with wasm-tools; ends with `component build: N passed, M failed`.
 #
-#   bash scripts/lib-component.sh build    # build and check target/wasm32-wasip2/release/edgefs.wasm
+#   bash scripts/lib-component.sh build    # build and check target/wasm32-wasip2/release/edgefs_component.wasm
 #   bash scripts/lib-component.sh size     # the component's size, raw and gzip
 #   source scripts/lib-component.sh        # then: edgefs_build_component
 #
@@ -15,10 +15,10 @@
 # shellcheck source=scripts/lib-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-env.sh"
 
-EDGEFS_COMPONENT_BUILD=(--release --target wasm32-wasip2 --no-default-features --features component)
+EDGEFS_COMPONENT_BUILD=(--release --target wasm32-wasip2 -p edgefs-component)
 
 edgefs_component_path() {
-  printf '%s/wasm32-wasip2/release/edgefs.wasm\n' "$(edgefs_target_dir)"
+  printf '%s/wasm32-wasip2/release/edgefs_component.wasm\n' "$(edgefs_target_dir)"
 }
 
 edgefs_build_component() {

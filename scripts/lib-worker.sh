@@ -70,9 +70,9 @@ _edgefs_build_worker_locked() {
   local mode=--release
   [ "${EDGEFS_WORKER_PROFILE:-release}" = dev ] && mode=--dev
   edgefs_say "worker: worker-build $mode -> $out/ ${extra[*]} (wasm-bindgen $want, npm wasm-opt and esbuild)"
-  (cd "$root" &&
+  (cd "$root/crates/worker" &&
     WASM_BINDGEN_BIN=$(command -v wasm-bindgen) WASM_OPT_BIN=$wasm_opt ESBUILD_BIN=$esbuild \
-      worker-build "$mode" --out-dir "$out" . "${extra[@]}") || return 1
+      worker-build "$mode" --out-dir "$root/$out" . "${extra[@]}") || return 1
   [ -f "$root/$out/index.js" ] && [ -f "$root/$out/index_bg.wasm" ] ||
     edgefs_die "worker-build wrote no $out/index.js and $out/index_bg.wasm"
   [ "$out" = build ] || return 0
@@ -114,13 +114,13 @@ edgefs_worker_size_report() {
   target=$(edgefs_target_dir)/size-report
   out=$target/out
   (cd "$root" && CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --target wasm32-unknown-unknown \
-    --target-dir "$target" --quiet) || return 1
+    -p edgefs-worker --target-dir "$target" --quiet) || return 1
   rm -rf "$out" && mkdir -p "$out" || return 1
   wasm-bindgen --keep-debug --target bundler --out-dir "$out" \
-    "$target/wasm32-unknown-unknown/release/edgefs.wasm" || return 1
+    "$target/wasm32-unknown-unknown/release/edgefs_worker.wasm" || return 1
   "$root/node_modules/.bin/wasm-opt" -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$out/edgefs_bg.wasm" -o "$out/named.wasm" || return 1
+    "$out/edgefs_worker_bg.wasm" -o "$out/named.wasm" || return 1
   node "$root/scripts/wasm-size.mjs" "$out/named.wasm" "$@"
 }
 

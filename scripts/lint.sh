@@ -25,13 +25,17 @@ check() {
 }
 
 check "cargo fmt --check" cargo fmt --all --check
-check "clippy, native, all targets" cargo clippy --all-targets --quiet -- -D warnings
+check "clippy, native, all targets (edgefs, edgefs-s3, edgefs-sigv4)" \
+  cargo clippy --all-targets --quiet -- -D warnings
+check "clippy, edgefs-s3 alone, no features" cargo clippy -p edgefs-s3 --no-default-features --quiet -- -D warnings
+check "clippy, the browser build of edgefs (wasm32-unknown-unknown, js)" \
+  cargo clippy -p edgefs --lib --quiet --target wasm32-unknown-unknown --no-default-features --features js -- -D warnings
 check "clippy, the Worker (wasm32-unknown-unknown)" \
-  cargo clippy --lib --quiet --target wasm32-unknown-unknown --no-default-features --features worker -- -D warnings
+  cargo clippy -p edgefs-worker --quiet --target wasm32-unknown-unknown -- -D warnings
 check "clippy, the Worker's test build (wasm32-unknown-unknown)" \
-  cargo clippy --lib --quiet --target wasm32-unknown-unknown --no-default-features --features workerd-tests -- -D warnings
+  cargo clippy -p edgefs-worker --quiet --target wasm32-unknown-unknown --features workerd-tests -- -D warnings
 check "clippy, the component (wasm32-wasip2)" \
-  cargo clippy --lib --quiet --target wasm32-wasip2 --no-default-features --features component -- -D warnings
+  cargo clippy -p edgefs-component --quiet --target wasm32-wasip2 -- -D warnings
 
 printf 'lint: %d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

@@ -1,17 +1,22 @@
-//! edgefs: storage for the edge.
+//! edgefs's core: PocketBase's file storage and records rebuilt for the edge, as plain
+//! Rust that turns requests into responses.
 //!
-//! Layers, from the bottom up (see the README):
-//! * [`sigv4`] — AWS Signature Version 4, no IO;
-//! * [`s3`] — the S3 protocol: settings, URLs, one request builder and parser per
-//!   operation, the error model; no IO;
-//! * [`transport`] — one small trait to send an `http` request; `fetch` (Workers and
-//!   browsers) and a native implementation;
-//! * [`client`] — an S3 client over a transport: retries, streaming, multipart.
+//! * [`storage`] — the filesystem façade and its backends (memory, S3, and on wasm32
+//!   with the `js` feature the Workers KV and R2 bindings);
+//! * [`rules`] — PocketBase's rule and filter language;
+//! * [`collections`], [`records`], [`files`] — PocketBase's models, records kept in the
+//!   storage backend, file names, sniffing and serving;
+//! * [`auth`] — HS256 tokens;
+//! * [`api`] — the HTTP API, `http::Request` in, `http::Response` out, over a
+//!   [`api::Platform`] the host supplies.
+//!
+//! Underneath are the S3 client ([`edgefs_s3`], re-exported as [`s3`], [`client`],
+//! [`transport`] and [`clock`]) and the signer ([`edgefs_sigv4`], as [`sigv4`]). The
+//! library installs no allocator and exports nothing: the Cloudflare Worker is the
+//! `edgefs-worker` crate, the WebAssembly component `edgefs-component`.
 
 pub mod api;
 pub mod auth;
-pub mod client;
-pub mod clock;
 pub mod collections;
 pub mod error;
 pub mod files;
@@ -19,22 +24,15 @@ pub mod numbers;
 pub mod random;
 pub mod records;
 pub mod rules;
-pub mod s3;
-pub mod secret;
-pub mod sigv4;
-pub mod sorting;
 pub mod storage;
-pub mod transport;
 
-pub use client::{GetObjectOutput, RetryPolicy, S3Client, UploadConfig};
-pub use error::{Error, SettingsError};
-pub use s3::{S3Error, S3Settings};
-pub use secret::Secret;
-pub use transport::{Body, Transport};
+pub use edgefs_s3::protocol as s3;
+pub use edgefs_s3::{client, clock, transport};
+pub use edgefs_sigv4 as sigv4;
+pub use edgefs_sigv4::{secret, sorting};
 
-#[cfg(all(feature = "worker", target_arch = "wasm32", target_os = "unknown"))]
-mod worker_glue;
-
-/// The WebAssembly component's exports (`wit/`), built for wasm32-wasip2.
-#[cfg(all(feature = "component", target_os = "wasi"))]
-mod component;
+pub use edgefs_s3::{
+    Body, GetObjectOutput, RetryPolicy, S3Client, S3Error, S3Settings, SettingsError, Transport, UploadConfig,
+};
+pub use edgefs_sigv4::Secret;
+pub use error::Error;

@@ -1099,7 +1099,7 @@ fn a_form_without_content_length_is_held_to_the_limit_as_it_arrives() {
         std::iter::once(bytes::Bytes::from(head)).chain((0..38).map(|_| bytes::Bytes::from(vec![0u8; 1 << 20])));
     let stream = futures::stream::iter(chunks).map(move |chunk| {
         counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
-        Ok::<_, edgefs::Error>(chunk)
+        Ok::<_, edgefs_s3::Error>(chunk)
     });
     let request = Request::builder()
         .method("POST")

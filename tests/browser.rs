@@ -190,7 +190,7 @@ async fn multipart_upload_from_a_stream() {
     });
     let key = "browser/multipart.bin";
     let data: Vec<u8> = (0..11 * MIB + 7).map(|i| (i % 251) as u8).collect();
-    let chunks: Vec<Result<bytes::Bytes, edgefs::Error>> = data
+    let chunks: Vec<Result<bytes::Bytes, edgefs_s3::Error>> = data
         .chunks(700_000)
         .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
         .collect();

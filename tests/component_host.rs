@@ -5,7 +5,7 @@
 //! library's storage conformance suite through the component on both.
 //!
 //! The component is built first (`cargo build --release --target wasm32-wasip2
-//! --no-default-features --features component`, a no-op when it is current), or
+//! -p edgefs-component`, a no-op when it is current), or
 //! taken from `EDGEFS_COMPONENT`. Each case gets its own instance. Run one case with
 //! `cargo test --test component_host -- NAME`.
 // Native only: wasm-pack builds every test target for wasm32, where this one is empty.
@@ -968,17 +968,16 @@ struct ComponentStorage {
 
 fn error_from_wit(error: wit::StorageError) -> edgefs::Error {
     match error.kind {
-        wit::ErrorKind::S3 => edgefs::S3Error {
+        wit::ErrorKind::S3 => edgefs::Error::S3(edgefs_s3::Error::from(edgefs::S3Error {
             status: error.status.unwrap_or(0),
             code: error.code.unwrap_or_default(),
             message: error.message,
             request_id: error.request_id,
             bucket_region: None,
             signed_region: String::new(),
-        }
-        .into(),
-        wit::ErrorKind::Transport => edgefs::Error::Transport(error.message),
-        wit::ErrorKind::InvalidResponse => edgefs::Error::InvalidResponse(error.message),
+        })),
+        wit::ErrorKind::Transport => edgefs_s3::Error::Transport(error.message).into(),
+        wit::ErrorKind::InvalidResponse => edgefs_s3::Error::InvalidResponse(error.message).into(),
         _ => edgefs::Error::InvalidInput(error.message),
     }
 }
@@ -1215,9 +1214,10 @@ fn component_path() -> Result<PathBuf, String> {
             "--release",
             "--target",
             "wasm32-wasip2",
-            "--no-default-features",
+            "-p",
+            "edgefs-component",
         ])
-        .args(["--features", "component", "--manifest-path"])
+        .args(["--manifest-path"])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir)
         .status()
@@ -1228,7 +1228,7 @@ fn component_path() -> Result<PathBuf, String> {
         ));
     }
     println!("component built in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(target_dir.join("wasm32-wasip2/release/edgefs.wasm"))
+    Ok(target_dir.join("wasm32-wasip2/release/edgefs_component.wasm"))
 }
 
 fn main() -> ExitCode {

@@ -1,7 +1,8 @@
-//! No tokio (nor mio, nor async-std) in any wasm32-unknown-unknown build: the Worker and
+//! No tokio (nor mio, nor async-std) in any wasm32-unknown-unknown build — the Worker and
 //! browser builds run on the JavaScript event loop, and a tokio runtime would only grow
-//! the wasm. Checked on `cargo tree -e normal --target wasm32-unknown-unknown` for the
-//! feature sets that are built for that target.
+//! the wasm — and none in the signer's or the S3 client's own dependency trees on any
+//! target, unless the client's `native` transport is asked for. Checked on
+//! `cargo tree -e normal -p <crate>` for the feature sets that are built.
 //!
 //! `cargo tree` runs `--offline` first (the crates are in the local cache once the
 //! crate has been built for wasm32 or fetched); only when that fails — a fresh clone
@@ -62,13 +63,14 @@ fn forbidden(tree: &str) -> Vec<String> {
     found
 }
 
-fn check(features: &[&str], must_have: &[&str]) {
-    let tree = cargo_tree(WASM32, features);
+/// `package` with `features` on `target` has every crate of `must_have` and nothing
+/// of [`FORBIDDEN`].
+fn check_on(target: Option<&str>, package: &str, features: &[&str], must_have: &[&str]) {
+    let mut args = vec!["-p", package];
+    args.extend_from_slice(features);
+    let tree = cargo_tree(target, &args);
     let names = crate_names(&tree);
-    assert!(
-        names.first() == Some(&"edgefs"),
-        "unexpected cargo tree output:\n{tree}"
-    );
+    assert!(names.first() == Some(&package), "unexpected cargo tree output:\n{tree}");
     for name in must_have {
         assert!(
             names.contains(name),
@@ -78,36 +80,47 @@ fn check(features: &[&str], must_have: &[&str]) {
     let found = forbidden(&tree);
     assert!(
         found.is_empty(),
-        "the wasm32 build {features:?} depends on:\n{}",
+        "{package} {features:?} on {target:?} depends on:\n{}",
         found.join("\n")
     );
 }
 
-#[test]
-fn default_features_on_wasm32_have_no_tokio() {
-    // Default features include the Worker glue and the JavaScript transport.
-    check(&[], &["wasm-bindgen", "web-sys"]);
+fn check(package: &str, features: &[&str], must_have: &[&str]) {
+    check_on(WASM32, package, features, must_have);
 }
 
 #[test]
-fn js_feature_on_wasm32_has_no_tokio() {
-    // What the browser tests build.
+fn the_worker_on_wasm32_has_no_tokio() {
+    check("edgefs-worker", &[], &["edgefs", "wasm-bindgen", "web-sys"]);
+    check("edgefs-worker", &["--features", "workerd-tests"], &["edgefs"]);
+}
+
+#[test]
+fn the_core_library_on_wasm32_has_no_tokio() {
+    // What the browser tests build, and every feature at once: `native` pulls in tokio
+    // natively only.
     check(
+        "edgefs",
         &["--no-default-features", "--features", "js"],
         &["wasm-bindgen", "web-sys"],
     );
+    check("edgefs", &["--all-features"], &["wasm-bindgen"]);
 }
 
 #[test]
-fn all_features_on_wasm32_have_no_tokio() {
-    // `native` pulls in tokio natively only; it must stay out of wasm32 builds.
-    check(&["--all-features"], &["wasm-bindgen"]);
+fn the_s3_client_and_the_signer_have_no_tokio_on_any_target() {
+    for target in [WASM32, None] {
+        check_on(target, "edgefs-sigv4", &[], &["hmac", "sha2"]);
+        check_on(target, "edgefs-s3", &[], &["edgefs-sigv4", "http"]);
+    }
+    check("edgefs-s3", &["--features", "js"], &["wasm-bindgen", "web-sys"]);
+    check("edgefs-s3", &["--all-features"], &["wasm-bindgen"]);
 }
 
 #[test]
 fn the_check_sees_tokio_where_it_is() {
     // The same check on the native target does find tokio (through `native`), so a
     // clean wasm32 result means something.
-    let tree = cargo_tree(None, &["--features", "native"]);
+    let tree = cargo_tree(None, &["-p", "edgefs-s3", "--features", "native"]);
     assert!(!forbidden(&tree).is_empty(), "native tree without tokio?\n{tree}");
 }

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use edgefs::client::UploadConfig;
 use edgefs::s3::actions::{ByteRange, CopyObject, GetObject, ListObjectsV2, MetadataDirective, ObjectOptions};
 use edgefs::transport::native::NativeTransport;
-use edgefs::{Body, Error, RetryPolicy, S3Client, S3Error, S3Settings};
+use edgefs_s3::{Body, Error, RetryPolicy, S3Client, S3Error, S3Settings};
 use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use std::process::ExitCode;

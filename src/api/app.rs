@@ -189,7 +189,11 @@ impl App {
 
     pub(crate) async fn save_settings(&self, settings: Settings) -> Result<Loaded, Error> {
         self.write_config(SETTINGS_KEY, &settings.to_stored()).await?;
-        let collections = self.loaded().await.map_err(Error::InvalidResponse)?.collections;
+        let collections = self
+            .loaded()
+            .await
+            .map_err(|e| Error::backend(self.config_store.name(), e))?
+            .collections;
         let now = crate::clock::unix_seconds(crate::clock::now());
         Ok(self.remember(settings, collections, now))
     }
@@ -197,7 +201,11 @@ impl App {
     pub(crate) async fn save_collections(&self, collections: Collections) -> Result<(), Error> {
         let value: Value = serde_json::from_str(&collections.to_json()).unwrap_or(Value::Null);
         self.write_config(COLLECTIONS_KEY, &value).await?;
-        let settings = self.loaded().await.map_err(Error::InvalidResponse)?.settings;
+        let settings = self
+            .loaded()
+            .await
+            .map_err(|e| Error::backend(self.config_store.name(), e))?
+            .settings;
         let now = crate::clock::unix_seconds(crate::clock::now());
         self.remember(settings, Arc::new(collections), now);
         Ok(())

@@ -286,6 +286,11 @@ pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Resp
     }
 }
 
+/// A probe step that got an answer it should not have.
+fn unexpected(what: impl Into<String>) -> Error {
+    Error::S3(edgefs_s3::Error::InvalidResponse(what.into()))
+}
+
 fn is_blank(value: Option<&Value>) -> bool {
     match value {
         None | Some(Value::Null) => true,
@@ -344,12 +349,12 @@ async fn probe(storage: &dyn Storage) -> Vec<Step> {
     if stored {
         let head = match storage.attributes(&key).await {
             Ok(Some(attributes)) if attributes.size == content.len() as u64 => Ok(()),
-            Ok(Some(attributes)) => Err(Error::InvalidResponse(format!(
+            Ok(Some(attributes)) => Err(unexpected(format!(
                 "the probe's size is {} bytes, {} were written",
                 attributes.size,
                 content.len()
             ))),
-            Ok(None) => Err(Error::InvalidResponse("the probe just written is not there".into())),
+            Ok(None) => Err(unexpected("the probe just written is not there")),
             Err(e) => Err(e),
         };
         steps.push(Step {
@@ -359,14 +364,10 @@ async fn probe(storage: &dyn Storage) -> Vec<Step> {
         let get = match storage.get(&key, &GetOptions::default()).await {
             Ok(GetOutcome::Found(object)) => match object.body.collect(1024).await {
                 Ok(bytes) if bytes.as_ref() == content.as_slice() => Ok(()),
-                Ok(_) => Err(Error::InvalidResponse(
-                    "the probe read back differs from what was written".into(),
-                )),
-                Err(e) => Err(e),
+                Ok(_) => Err(unexpected("the probe read back differs from what was written")),
+                Err(e) => Err(e.into()),
             },
-            Ok(_) => Err(Error::InvalidResponse(
-                "the probe just written could not be read".into(),
-            )),
+            Ok(_) => Err(unexpected("the probe just written could not be read")),
             Err(e) => Err(e),
         };
         steps.push(Step {
@@ -375,7 +376,7 @@ async fn probe(storage: &dyn Storage) -> Vec<Step> {
         });
         let list = match storage.list(&prefix, None, 10).await {
             Ok(page) if page.items.iter().any(|item| item.key == key) => Ok(()),
-            Ok(_) => Err(Error::InvalidResponse("the listing does not show the probe".into())),
+            Ok(_) => Err(unexpected("the listing does not show the probe")),
             Err(e) => Err(e),
         };
         steps.push(Step {
@@ -395,9 +396,7 @@ async fn probe(storage: &dyn Storage) -> Vec<Step> {
     let delete = match delete {
         Ok(()) if stored => match storage.attributes(&key).await {
             Ok(None) => Ok(()),
-            Ok(Some(_)) => Err(Error::InvalidResponse(
-                "the probe is still there after the delete".into(),
-            )),
+            Ok(Some(_)) => Err(unexpected("the probe is still there after the delete")),
             Err(e) => Err(e),
         },
         other => other,

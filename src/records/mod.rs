@@ -68,10 +68,10 @@ async fn read_json(storage: &dyn Storage, key: &str) -> Result<Option<Record>, E
     let bytes = object.body.collect(16 * 1024 * 1024).await?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(record)) => Ok(Some(record)),
-        _ => Err(Error::InvalidResponse(format!(
-            "the record at {key} is not a JSON object",
-            key = Quoted(key)
-        ))),
+        _ => Err(Error::backend(
+            storage.name(),
+            format!("the record at {key} is not a JSON object", key = Quoted(key)),
+        )),
     }
 }
 

@@ -156,7 +156,8 @@ async fn upload_and_read_back(storage: &dyn Storage, prefix: String) -> Result<(
 async fn upload_from_a_stream_of_unknown_length(storage: &dyn Storage, prefix: String) -> Result<(), String> {
     let key = format!("{prefix}streamed.bin");
     let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 256) as u8).collect();
-    let chunks: Vec<Result<Bytes, Error>> = data.chunks(65_536).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    let chunks: Vec<Result<Bytes, edgefs_s3::Error>> =
+        data.chunks(65_536).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
     let body = Body::from_stream(Box::pin(futures::stream::iter(chunks)), None);
     storage
         .upload(&key, body, &UploadOptions::default())

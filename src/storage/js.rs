@@ -7,7 +7,6 @@
 
 use super::{Attributes, ListItem, ListPage};
 use crate::error::Error;
-use crate::error::Quoted;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -326,7 +325,7 @@ extern "C" {
 /// Awaits a helper's promise; a JavaScript error becomes an [`Error`] naming `what`
 /// (a `RangeError` from a size limit is the caller's [`Error::InvalidInput`]).
 pub(super) async fn call(
-    backend: &str,
+    backend: &'static str,
     what: &str,
     promise: Result<js_sys::Promise, JsValue>,
 ) -> Result<JsValue, Error> {
@@ -339,7 +338,7 @@ pub(super) async fn call(
         if error.is_instance_of::<js_sys::RangeError>() {
             Error::InvalidInput(format!("{backend}: {what}: {message}"))
         } else {
-            Error::Transport(format!("{backend}: {what}: {message}"))
+            Error::backend(backend, format!("{what}: {message}"))
         }
     })
 }
@@ -355,14 +354,14 @@ pub(super) fn describe(value: &JsValue) -> String {
 /// contentType, metadata}`, every member optional. Read as a `serde_json::Value`
 /// rather than with `derive(Deserialize)`: typed deserialization would link serde's
 /// error paths (with core's float formatting) into the Worker for two small objects.
-pub(super) fn parse_attributes(backend: &str, value: &JsValue) -> Result<Attributes, Error> {
+pub(super) fn parse_attributes(backend: &'static str, value: &JsValue) -> Result<Attributes, Error> {
     let text = value
         .as_string()
-        .ok_or_else(|| Error::InvalidResponse(format!("{backend}: attributes are not a string")))?;
+        .ok_or_else(|| Error::backend(backend, "attributes are not a string"))?;
     let parsed: Value = serde_json::from_str(&text)
         .ok()
         .filter(Value::is_object)
-        .ok_or_else(|| Error::InvalidResponse(format!("{backend}: unreadable attributes {text}")))?;
+        .ok_or_else(|| Error::backend(backend, format!("unreadable attributes {text}")))?;
     // Inserted one by one: `collect()` into a BTreeMap would link a stable sort.
     let mut metadata = BTreeMap::new();
     if let Some(Value::Object(map)) = parsed.get("metadata") {
@@ -390,11 +389,11 @@ fn text_member(object: &Value, name: &str) -> Option<String> {
 }
 
 /// A listing page from the helpers: `{items: [{key, size, etag, modified}], cursor}`.
-pub(super) fn parse_page(backend: &str, value: &JsValue) -> Result<ListPage, Error> {
+pub(super) fn parse_page(backend: &'static str, value: &JsValue) -> Result<ListPage, Error> {
     let text = value
         .as_string()
-        .ok_or_else(|| Error::InvalidResponse(format!("{backend}: a listing is not a string")))?;
-    let unreadable = || Error::InvalidResponse(format!("{backend}: unreadable listing {text}"));
+        .ok_or_else(|| Error::backend(backend, "a listing is not a string"))?;
+    let unreadable = || Error::backend(backend, format!("unreadable listing {text}"));
     let page: Value = serde_json::from_str(&text).map_err(|_| unreadable())?;
     let items = page.get("items").and_then(Value::as_array).ok_or_else(unreadable)?;
     let items = items
@@ -436,19 +435,14 @@ pub(super) fn binding(env: &JsValue, name: &str) -> Option<JsValue> {
     (!value.is_undefined() && !value.is_null()).then_some(value)
 }
 
-pub(super) fn not_found(backend: &str, key: &str) -> Error {
-    crate::s3::S3Error {
-        status: 404,
-        code: "NoSuchKey".into(),
-        message: format!("{backend}: no object at {key}", key = Quoted(key)),
-        request_id: None,
-        bucket_region: None,
-        signed_region: String::new(),
+pub(super) fn not_found(backend: &'static str, key: &str) -> Error {
+    Error::NotFound {
+        backend,
+        key: key.to_owned(),
     }
-    .into()
 }
 
-pub(super) fn check_key(backend: &str, key: &str) -> Result<(), Error> {
+pub(super) fn check_key(backend: &'static str, key: &str) -> Result<(), Error> {
     if key.is_empty() {
         return Err(Error::InvalidInput(format!(
             "{backend}: an object key must not be empty"

@@ -2,7 +2,6 @@
 //! no disk (a Worker without bindings, the component, tests). Clones share one store.
 
 use super::*;
-use crate::error::Quoted;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -51,15 +50,10 @@ fn check_key(key: &str) -> Result<(), Error> {
 }
 
 fn not_found(key: &str) -> Error {
-    crate::s3::S3Error {
-        status: 404,
-        code: "NoSuchKey".into(),
-        message: format!("no object at {key}", key = Quoted(key)),
-        request_id: None,
-        bucket_region: None,
-        signed_region: String::new(),
+    Error::NotFound {
+        backend: "memory",
+        key: key.to_owned(),
     }
-    .into()
 }
 
 impl Storage for Memory {

@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | [`Memory`] | in-process: the embedded default for the library, tests and the component |
 //! | [`S3Storage`] | any S3-compatible bucket, through the [`S3Client`](crate::S3Client) |
-//! | `Kv`, `R2` | Workers bindings (wasm32 with the `js` feature); [`select_backend`] picks one |
+//! | `Kv`, `R2` | Workers bindings (wasm32 with the `js` feature); [`choose_backends`] picks |
 //!
 //! Every backend answers the same [`Storage`] trait and passes the same conformance
 //! suite ([`conformance`]); a backend of your own can run it too.
@@ -20,8 +20,6 @@ mod memory;
 mod r2;
 mod s3;
 mod select;
-#[cfg(all(feature = "workerd-tests", target_arch = "wasm32", target_os = "unknown"))]
-pub(crate) mod workerd_tests;
 
 #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
 pub use kv::{Kv, KV_VALUE_LIMIT};
@@ -29,7 +27,7 @@ pub use memory::Memory;
 #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
 pub use r2::R2;
 pub use s3::S3Storage;
-pub use select::{select_backend, Available, BackendKind, KV_BINDING, R2_BINDING};
+pub use select::{choose_backends, Backends, KV_BINDING, R2_BINDING};
 
 use crate::error::Error;
 use crate::s3::actions::{ByteRange, ContentRange};

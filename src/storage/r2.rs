@@ -109,10 +109,10 @@ impl R2 {
                 }
             }
         }
-        Err(Error::Transport(format!(
-            "{NAME}: {key} kept changing while it was read",
-            key = Quoted(key)
-        )))
+        Err(Error::backend(
+            NAME,
+            format!("{key} kept changing while it was read", key = Quoted(key)),
+        ))
     }
 }
 

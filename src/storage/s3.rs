@@ -46,7 +46,7 @@ impl<T: Transport> Storage for S3Storage<T> {
             match self.client.head_object(key).await {
                 Ok(meta) => Ok(Some(attributes(&meta))),
                 Err(e) if e.is_not_found() => Ok(None),
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             }
         })
     }
@@ -77,9 +77,9 @@ impl<T: Transport> Storage for S3Storage<T> {
                         size: meta.object_size().unwrap_or(0),
                     }),
                     Err(e) if e.is_not_found() => Ok(GetOutcome::NotFound),
-                    Err(e) => Err(e),
+                    Err(e) => Err(e.into()),
                 },
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             }
         })
     }
@@ -91,7 +91,11 @@ impl<T: Transport> Storage for S3Storage<T> {
                 metadata: options.metadata.clone(),
                 ..ObjectOptions::default()
             };
-            self.client.upload(key, body, &options).await.map(drop)
+            self.client
+                .upload(key, body, &options)
+                .await
+                .map(drop)
+                .map_err(Error::from)
         })
     }
 
@@ -101,11 +105,12 @@ impl<T: Transport> Storage for S3Storage<T> {
                 .copy_object(from, to, &CopyObject::default())
                 .await
                 .map(drop)
+                .map_err(Error::from)
         })
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(self.client.delete_object(key))
+        Box::pin(async move { Ok(self.client.delete_object(key).await?) })
     }
 
     fn delete_prefix<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Result<u64, Error>> {
@@ -117,7 +122,7 @@ impl<T: Transport> Storage for S3Storage<T> {
             }
             let output = self.client.delete_objects(&keys).await?;
             if let Some(first) = output.errors.first() {
-                return Err(Error::InvalidResponse(format!(
+                return Err(Error::S3(edgefs_s3::Error::InvalidResponse(format!(
                     "{} of {} objects under {prefix} were not deleted; {}: {} {}",
                     output.errors.len(),
                     keys.len(),
@@ -125,7 +130,7 @@ impl<T: Transport> Storage for S3Storage<T> {
                     first.code,
                     first.message,
                     prefix = Quoted(prefix)
-                )));
+                ))));
             }
             Ok(output.deleted.len() as u64)
         })

@@ -1,7 +1,12 @@
-//! Which backend serves the files, as PocketBase chooses: S3 when the settings enable
-//! it; otherwise R2 when a bucket is bound; otherwise KV when a namespace is bound;
-//! otherwise memory. A pure function of what is configured, so the Worker's glue can
-//! call it per request and the rule is tested natively.
+//! Which backend keeps what, as PocketBase chooses: files and records in R2 when a
+//! bucket is bound, otherwise in KV when a namespace is bound, otherwise in memory —
+//! and in S3 instead whenever the settings enable it, which the API decides per request
+//! ([`crate::api::App`]); the settings and collections in KV when bound, otherwise
+//! beside the files. One function of what the host has, so the Worker calls it and the
+//! rule is tested natively.
+
+use super::Storage;
+use std::sync::Arc;
 
 /// The name of the R2 bucket binding in `wrangler.toml` (`[[r2_buckets]] binding`).
 pub const R2_BINDING: &str = "BUCKET";
@@ -9,97 +14,69 @@ pub const R2_BINDING: &str = "BUCKET";
 /// The name of the KV namespace binding in `wrangler.toml` (`[[kv_namespaces]] binding`).
 pub const KV_BINDING: &str = "STORAGE";
 
-/// A storage backend, by kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendKind {
-    S3,
-    R2,
-    Kv,
-    Memory,
+/// The backends of one deployment.
+#[derive(Clone)]
+pub struct Backends {
+    /// Files and records while S3 is not enabled.
+    pub local: Arc<dyn Storage>,
+    /// Settings and imported collections (shared by every isolate of a deployment).
+    pub config_store: Arc<dyn Storage>,
 }
 
-impl BackendKind {
-    /// The backend's name, as [`Storage::name`](super::Storage::name) gives it.
-    pub fn name(self) -> &'static str {
-        match self {
-            BackendKind::S3 => "s3",
-            BackendKind::R2 => "r2",
-            BackendKind::Kv => "kv",
-            BackendKind::Memory => "memory",
-        }
-    }
-}
-
-/// What the Worker has: whether the settings enable S3, and which bindings exist.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Available {
-    pub s3_enabled: bool,
-    pub r2_bound: bool,
-    pub kv_bound: bool,
-}
-
-/// The backend to use.
-pub fn select_backend(available: Available) -> BackendKind {
-    if available.s3_enabled {
-        BackendKind::S3
-    } else if available.r2_bound {
-        BackendKind::R2
-    } else if available.kv_bound {
-        BackendKind::Kv
-    } else {
-        BackendKind::Memory
-    }
+/// The backends for what is bound: R2 over KV over memory for files, KV over that for
+/// the settings. `memory` is called only when nothing is bound.
+pub fn choose_backends(
+    r2: Option<Arc<dyn Storage>>,
+    kv: Option<Arc<dyn Storage>>,
+    memory: impl FnOnce() -> Arc<dyn Storage>,
+) -> Backends {
+    let local = r2.or_else(|| kv.clone()).unwrap_or_else(memory);
+    let config_store = kv.unwrap_or_else(|| local.clone());
+    Backends { local, config_store }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::Memory;
+
+    fn store() -> Arc<dyn Storage> {
+        Arc::new(Memory::new())
+    }
 
     #[test]
-    fn selection_follows_pocketbase() {
-        for s3_enabled in [false, true] {
-            for r2_bound in [false, true] {
-                for kv_bound in [false, true] {
-                    let kind = select_backend(Available {
-                        s3_enabled,
-                        r2_bound,
-                        kv_bound,
-                    });
-                    let expected = if s3_enabled {
-                        BackendKind::S3
-                    } else if r2_bound {
-                        BackendKind::R2
-                    } else if kv_bound {
-                        BackendKind::Kv
-                    } else {
-                        BackendKind::Memory
-                    };
-                    assert_eq!(kind, expected, "{s3_enabled} {r2_bound} {kv_bound}");
-                }
+    fn files_go_to_r2_then_kv_then_memory_and_settings_to_kv_when_bound() {
+        for r2_bound in [false, true] {
+            for kv_bound in [false, true] {
+                let (r2, kv, memory) = (store(), store(), store());
+                let chosen = choose_backends(r2_bound.then(|| r2.clone()), kv_bound.then(|| kv.clone()), || {
+                    memory.clone()
+                });
+                let files = if r2_bound {
+                    &r2
+                } else if kv_bound {
+                    &kv
+                } else {
+                    &memory
+                };
+                assert!(Arc::ptr_eq(&chosen.local, files), "files: r2 {r2_bound}, kv {kv_bound}");
+                let settings = if kv_bound { &kv } else { files };
+                assert!(
+                    Arc::ptr_eq(&chosen.config_store, settings),
+                    "settings: r2 {r2_bound}, kv {kv_bound}"
+                );
             }
         }
     }
 
     #[test]
-    fn s3_wins_over_every_binding() {
-        let all = Available {
-            s3_enabled: true,
-            r2_bound: true,
-            kv_bound: true,
-        };
-        assert_eq!(select_backend(all), BackendKind::S3);
-        assert_eq!(select_backend(Available::default()), BackendKind::Memory);
-    }
-
-    #[test]
-    fn r2_wins_over_kv() {
-        let both = Available {
-            r2_bound: true,
-            kv_bound: true,
-            ..Default::default()
-        };
-        assert_eq!(select_backend(both), BackendKind::R2);
-        assert_eq!(select_backend(both).name(), "r2");
+    fn memory_is_made_only_when_nothing_is_bound() {
+        let mut made = false;
+        choose_backends(Some(store()), None, || {
+            made = true;
+            store()
+        });
+        assert!(!made);
     }
 
     #[test]
