@@ -10,6 +10,9 @@
 #                                        # the N largest functions (names matching
 #                                        # regexp): a release build that keeps its
 #                                        # names, in target/size-report/
+#   bash scripts/lib-worker.sh build-example  # examples/workers-rs (a workers-rs Worker
+#                                        # using edgefs as libraries) into
+#                                        # target/example-workers-rs/
 #   bash scripts/lib-worker.sh build-tests  # the test build (feature `workerd-tests`:
 #                                        # the storage conformance route) into
 #                                        # target/workerd-tests/, never into build/
@@ -19,8 +22,9 @@
 # worker-build downloads wasm-bindgen, wasm-opt and esbuild from GitHub unless told
 # where they are (TOOLCHAIN.md), so this points it at the pinned ones: the wasm-bindgen
 # CLI at exactly Cargo.lock's version (~/.cargo/bin) and npm's binaryen and esbuild.
-# worker-build also insists on the `worker` crate in Cargo.lock: Cargo.toml locks it
-# under a target that never exists, so it is never compiled (and never brings tokio).
+# worker-build also insists on the `worker` crate in Cargo.lock: the workspace's
+# workers-rs example (examples/workers-rs) depends on it for real; the edgefs Worker
+# itself is bound with plain wasm-bindgen and never compiles it.
 #
 # Environment: EDGEFS_WORKER_PROFILE=dev builds without optimizations.
 
@@ -53,8 +57,20 @@ edgefs_build_test_worker() {
   ) 9>"$target/edgefs-worker.lock"
 }
 
+# The workers-rs example, unoptimized, into target/example-workers-rs/.
+edgefs_build_example_worker() {
+  local target
+  target=$(edgefs_target_dir)
+  mkdir -p "$target" || return 1
+  (
+    flock -w 1800 9 || edgefs_die "another Worker build holds $target/edgefs-worker.lock"
+    EDGEFS_WORKER_PROFILE=dev EDGEFS_WORKER_OUT=target/example-workers-rs \
+      EDGEFS_WORKER_CRATE=examples/workers-rs _edgefs_build_worker_locked
+  ) 9>"$target/edgefs-worker.lock"
+}
+
 _edgefs_build_worker_locked() {
-  local root=$EDGEFS_ROOT want have out=${EDGEFS_WORKER_OUT:-build} extra=()
+  local root=$EDGEFS_ROOT want have out=${EDGEFS_WORKER_OUT:-build} crate=${EDGEFS_WORKER_CRATE:-crates/worker} extra=()
   [ -n "${EDGEFS_WORKER_FEATURES:-}" ] && extra=(--features "$EDGEFS_WORKER_FEATURES")
   want=$(edgefs_lock_version wasm-bindgen)
   [ -n "$want" ] || edgefs_die "no wasm-bindgen in Cargo.lock"
@@ -70,7 +86,7 @@ _edgefs_build_worker_locked() {
   local mode=--release
   [ "${EDGEFS_WORKER_PROFILE:-release}" = dev ] && mode=--dev
   edgefs_say "worker: worker-build $mode -> $out/ ${extra[*]} (wasm-bindgen $want, npm wasm-opt and esbuild)"
-  (cd "$root/crates/worker" &&
+  (cd "$root/$crate" &&
     WASM_BINDGEN_BIN=$(command -v wasm-bindgen) WASM_OPT_BIN=$wasm_opt ESBUILD_BIN=$esbuild \
       worker-build "$mode" --out-dir "$root/$out" . "${extra[@]}") || return 1
   [ -f "$root/$out/index.js" ] && [ -f "$root/$out/index_bg.wasm" ] ||
@@ -129,9 +145,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case ${1:-build} in
     build) edgefs_build_worker ;;
     build-tests) edgefs_build_test_worker ;;
+    build-example) edgefs_build_example_worker ;;
     size) edgefs_worker_size ;;
     size-gate) edgefs_worker_size_gate ;;
     size-report) shift; edgefs_worker_size_report "$@" ;;
-    *) edgefs_die "usage: $0 [build|build-tests|size|size-gate|size-report [N] [regexp]]" ;;
+    *) edgefs_die "usage: $0 [build|build-tests|build-example|size|size-gate|size-report [N] [regexp]]" ;;
   esac
 fi

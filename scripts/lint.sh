@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The checks the code follows by convention, as CI gates: rustfmt, and clippy with
+# The checks the code follows by convention, as CI gates: rustfmt, Biome (npm
+# @biomejs/biome: lint and format of the JavaScript modules the Rust binds), and clippy with
 # every warning an error on each target that builds (native with its tests and
 # benches, the Worker and its test build on wasm32-unknown-unknown, the component on
 # wasm32-wasip2). Ends with `lint: N passed, M failed`.
@@ -25,6 +26,8 @@ check() {
 }
 
 check "cargo fmt --check" cargo fmt --all --check
+check "biome ci (the JavaScript the Rust binds: src/**/*.js, crates/*/src/**/*.js)" \
+  "$EDGEFS_ROOT/node_modules/.bin/biome" ci --no-errors-on-unmatched .
 check "clippy, native, all targets (edgefs, edgefs-s3, edgefs-sigv4)" \
   cargo clippy --all-targets --quiet -- -D warnings
 check "clippy, edgefs-s3 alone, no features" cargo clippy -p edgefs-s3 --no-default-features --quiet -- -D warnings
@@ -34,6 +37,8 @@ check "clippy, the Worker (wasm32-unknown-unknown)" \
   cargo clippy -p edgefs-worker --quiet --target wasm32-unknown-unknown -- -D warnings
 check "clippy, the Worker's test build (wasm32-unknown-unknown)" \
   cargo clippy -p edgefs-worker --quiet --target wasm32-unknown-unknown --features workerd-tests -- -D warnings
+check "clippy, the workers-rs example (wasm32-unknown-unknown)" \
+  cargo clippy -p edgefs-example-workers-rs --quiet --target wasm32-unknown-unknown -- -D warnings
 check "clippy, the component (wasm32-wasip2)" \
   cargo clippy -p edgefs-component --quiet --target wasm32-wasip2 -- -D warnings
 

@@ -19,6 +19,9 @@
 #   worker test build  scripts/lib-worker.sh build-tests: the Worker with the
 #                   `workerd-tests` feature (the storage conformance route) into
 #                   target/workerd-tests/
+#   example build   scripts/lib-worker.sh build-example: examples/workers-rs (a
+#                   workers-rs Worker using edgefs as libraries) into
+#                   target/example-workers-rs/
 #   worker          node --test tests/worker/*.test.mjs: the built Worker under
 #                   Miniflare, the storage conformance suite on KV and R2 inside
 #                   workerd (storage.test.mjs, on the test build), and a smoke test
@@ -114,8 +117,10 @@ if [ -f scripts/browser-test.sh ]; then
   run_suite browser 1800 bash scripts/browser-test.sh
 fi
 
-# Without the test build, storage.test.mjs fails with a test that says so.
+# Without the test build, storage.test.mjs fails with a test that says so; without the
+# example's, example.test.mjs does.
 run_suite "worker test build" 1800 bash scripts/lib-worker.sh build-tests
+run_suite "example build" 1800 bash scripts/lib-worker.sh build-example
 
 if run_suite "worker build" 1800 bash scripts/lib-worker.sh build; then
   run_suite "size gate" 60 bash scripts/lib-worker.sh size-gate

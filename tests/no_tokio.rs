@@ -118,6 +118,23 @@ fn the_s3_client_and_the_signer_have_no_tokio_on_any_target() {
 }
 
 #[test]
+fn a_workers_rs_worker_gets_the_library_without_the_edgefs_worker() {
+    // examples/workers-rs depends on edgefs-s3 and edgefs as a workers-rs Worker would:
+    // it gets neither the edgefs Worker (its exported `fetch`) nor its allocator.
+    let tree = cargo_tree(WASM32, &["-p", "edgefs-example-workers-rs"]);
+    let names = crate_names(&tree);
+    for wanted in ["worker", "edgefs", "edgefs-s3", "edgefs-sigv4"] {
+        assert!(
+            names.contains(&wanted),
+            "{wanted} missing from the example's tree:\n{tree}"
+        );
+    }
+    for unwanted in ["edgefs-worker", "talc"] {
+        assert!(!names.contains(&unwanted), "{unwanted} in the example's tree:\n{tree}");
+    }
+}
+
+#[test]
 fn the_check_sees_tokio_where_it_is() {
     // The same check on the native target does find tokio (through `native`), so a
     // clean wasm32 result means something.

@@ -110,14 +110,7 @@ async fn send(request: http::Request<Body>) -> Result<http::Response<Body>, JsVa
         .map_err(|e| JsValue::from_str(&format!("invalid response: {e}")))
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "
-export function with_fixed_length(stream, length) {
-  if (length === undefined || typeof globalThis.FixedLengthStream !== 'function') return stream;
-  const fixed = new FixedLengthStream(length);
-  stream.pipeTo(fixed.writable).catch(() => {});
-  return fixed.readable;
-}
-")]
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/transport/fetch.js")]
 extern "C" {
     /// In workerd, a stream of known length as a `FixedLengthStream` (sent with its
     /// Content-Length); elsewhere the stream itself.
