@@ -1,7 +1,7 @@
 //! Which backend keeps what, as PocketBase chooses: files and records in R2 when a
 //! bucket is bound, otherwise in KV when a namespace is bound, otherwise in memory —
 //! and in S3 instead whenever the settings enable it, which the API decides per request
-//! ([`crate::api::App`]); the settings and collections in KV when bound, otherwise
+//! (the API's `App`); the settings and collections in KV when bound, otherwise
 //! beside the files. One function of what the host has, so the Worker calls it and the
 //! rule is tested natively.
 

@@ -1,8 +1,12 @@
-//! The one error type of edgefs's client and storage layers.
+//! The S3 client's errors: [`Error`] for everything between settings and an answer,
+//! [`S3Error`] for an error S3 itself answered (its words, with a hint), and [`Quoted`]
+//! for texts inside messages. Depends on nothing else of the crate, so every layer can
+//! use it.
 
-use crate::protocol::S3Error;
 use std::fmt;
 
+/// Everything that can go wrong between settings and an answer. [`Error::hint`] says
+/// what to do about it.
 #[derive(Debug)]
 pub enum Error {
     /// Settings that cannot work, e.g. `failed to initialize S3: endpoint must be set`.
@@ -95,10 +99,12 @@ impl From<SettingsError> for Error {
 pub struct SettingsError {
     /// The field, in PocketBase's JSON spelling (`endpoint`, `accessKey`…).
     pub field: &'static str,
+    /// What is wrong with it (`must be set`, `must start with https:// or http://`…).
     pub problem: String,
 }
 
 impl SettingsError {
+    /// An error for `field`, named in PocketBase's JSON spelling.
     pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
         SettingsError {
             field,
@@ -106,6 +112,7 @@ impl SettingsError {
         }
     }
 
+    /// What to change, in a sentence.
     pub fn hint(&self) -> String {
         match self.field {
             "endpoint" => "set the endpoint URL with its protocol, e.g. https://s3.us-east-1.amazonaws.com \
@@ -158,6 +165,117 @@ impl fmt::Display for Quoted<'_> {
         f.write_str("\"")
     }
 }
+
+/// An error answer from S3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Error {
+    /// The answer's HTTP status.
+    pub status: u16,
+    /// S3's code (`NoSuchBucket`, `AccessDenied`…); for answers without a body (HEAD),
+    /// the code that the status stands for.
+    pub code: String,
+    /// S3's `Message`; empty when the answer had no readable body.
+    pub message: String,
+    /// S3's request id (from the body or `x-amz-request-id`), for the provider's support.
+    pub request_id: Option<String>,
+    /// The bucket's real region, when S3 said it (in the error or `x-amz-bucket-region`).
+    pub bucket_region: Option<String>,
+    /// The region the request was signed for.
+    pub signed_region: String,
+}
+
+/// The hint for a refused request: credentials or the bucket policy.
+pub const ACCESS_HINT: &str = "check the access key and secret, and that the bucket policy allows \
+                                s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket";
+/// The hint for `NoSuchBucket`: the bucket's name or the URL style is wrong.
+pub const PATH_STYLE_HINT: &str =
+    "check the bucket name, or try toggling force path style (MinIO needs it on, AWS off)";
+
+impl S3Error {
+    /// True when a retry may succeed: overload, internal errors and timeouts.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.status, 500 | 502 | 503 | 504)
+            || matches!(
+                self.code.as_str(),
+                "SlowDown" | "InternalError" | "RequestTimeout" | "ServiceUnavailable"
+            )
+    }
+
+    /// What a user should change, when we know.
+    pub fn hint(&self) -> Option<String> {
+        let message = self.message.to_ascii_lowercase();
+        let hint = match self.code.as_str() {
+            // SeaweedFS and AWS: 403 AccessDenied "Request has expired";
+            // Garage: 400 InvalidRequest "Date is too old".
+            "AccessDenied" | "Forbidden" | "InvalidRequest" if message.contains("expired") || message.contains("too old") => {
+                "the presigned URL has expired: presign a new one (for a header-signed request, check this machine's clock)"
+                    .to_owned()
+            }
+            "AccessDenied" | "Forbidden" | "AllAccessDisabled" | "AccountProblem" => ACCESS_HINT.to_owned(),
+            "InvalidAccessKeyId" => {
+                "the access key is unknown to this server: check the access key (and the endpoint)".into()
+            }
+            "SignatureDoesNotMatch" => "the secret does not match the access key: check the secret key".into(),
+            "NoSuchBucket" => PATH_STYLE_HINT.to_owned(),
+            "AuthorizationHeaderMalformed"
+            | "AuthorizationQueryParametersError"
+            | "PermanentRedirect"
+            | "IllegalLocationConstraintException" => self.region_hint(),
+            "RequestTimeTooSkewed" => "this machine's clock differs from the server's by more than 15 minutes".into(),
+            "ExpiredToken" | "TokenRefreshRequired" => "the session token has expired: get new credentials".into(),
+            "InvalidToken" => "the session token is not valid for these credentials".into(),
+            "SlowDown" | "ServiceUnavailable" | "503" => {
+                "the server is overloaded: retry later, or lower the upload concurrency".into()
+            }
+            "EntityTooSmall" => "every multipart part but the last must be at least 5 MiB".into(),
+            "EntityTooLarge" => "the object is larger than the server accepts in one request: use multipart".into(),
+            "InvalidDigest" | "BadDigest" | "XAmzContentSHA256Mismatch" => {
+                "the body changed between signing and sending (a proxy re-encoding it?)".into()
+            }
+            "InvalidBucketName" => "bucket names are 3-63 characters of a-z, 0-9, '.' and '-'".into(),
+            "NoSuchUpload" => "the multipart upload was already completed or aborted".into(),
+            "InvalidRange" => "the requested range starts past the end of the object".into(),
+            "NoSuchKey" | "NotFound" => "no object has this key".into(),
+            _ if self.status == 403 => ACCESS_HINT.to_owned(),
+            _ => return None,
+        };
+        Some(hint)
+    }
+
+    fn region_hint(&self) -> String {
+        match &self.bucket_region {
+            Some(real) if !real.eq_ignore_ascii_case(&self.signed_region) => {
+                format!(
+                    "the bucket is in {real}, not {}: set the region to {real}",
+                    self.signed_region
+                )
+            }
+            _ => format!(
+                "the region {} does not match the bucket's region: set it exactly as the provider shows it",
+                Quoted(&self.signed_region)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "status code {}: {}", self.status, self.code)?;
+        if let Some(hint) = self.hint() {
+            write!(f, " — {hint}")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, " (S3 said: {}", Quoted(&self.message))?;
+            if let Some(id) = &self.request_id {
+                write!(f, ", request id {id}")?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for S3Error {}
 
 #[cfg(test)]
 mod tests {

@@ -1,30 +1,17 @@
-//! S3's error model: status, `Code`, `Message`, `RequestId`, the bucket's real region,
-//! and a hint in the words of PocketBase's troubleshooting guide.
+//! Reading S3's error answers: an `<Error>` document, or for a bodiless answer (HEAD)
+//! the status, into an [`S3Error`] (defined with the client's other errors in
+//! [`crate::error`], so that module needs nothing of the protocol's).
 
+pub use crate::error::{S3Error, ACCESS_HINT, PATH_STYLE_HINT};
 use super::xml;
-use crate::error::Quoted;
 use http::HeaderMap;
-use std::fmt;
-
-/// An error answer from S3.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S3Error {
-    pub status: u16,
-    /// S3's code (`NoSuchBucket`, `AccessDenied`…); for answers without a body (HEAD),
-    /// the code that the status stands for.
-    pub code: String,
-    pub message: String,
-    pub request_id: Option<String>,
-    /// The bucket's real region, when S3 said it (in the error or `x-amz-bucket-region`).
-    pub bucket_region: Option<String>,
-    /// The region the request was signed for.
-    pub signed_region: String,
-}
 
 /// Which kind of resource a request was for, to name a bodiless 404 correctly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
+    /// The bucket itself: a bodiless 404 is `NoSuchBucket`.
     Bucket,
+    /// An object in it: a bodiless 404 is `NoSuchKey`.
     Object,
 }
 
@@ -49,11 +36,6 @@ impl ErrorXml {
         })
     }
 }
-
-pub const ACCESS_HINT: &str = "check the access key and secret, and that the bucket policy allows \
-                                s3:GetObject, s3:PutObject, s3:DeleteObject, s3:ListBucket";
-pub const PATH_STYLE_HINT: &str =
-    "check the bucket name, or try toggling force path style (MinIO needs it on, AWS off)";
 
 impl S3Error {
     /// Reads an error answer. `body` may be empty (HEAD) or not XML at all (a proxy's
@@ -88,91 +70,7 @@ impl S3Error {
         }
         error
     }
-
-    /// True when a retry may succeed: overload, internal errors and timeouts.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self.status, 500 | 502 | 503 | 504)
-            || matches!(
-                self.code.as_str(),
-                "SlowDown" | "InternalError" | "RequestTimeout" | "ServiceUnavailable"
-            )
-    }
-
-    /// What a user should change, when we know.
-    pub fn hint(&self) -> Option<String> {
-        let message = self.message.to_ascii_lowercase();
-        let hint = match self.code.as_str() {
-            // SeaweedFS and AWS: 403 AccessDenied "Request has expired";
-            // Garage: 400 InvalidRequest "Date is too old".
-            "AccessDenied" | "Forbidden" | "InvalidRequest" if message.contains("expired") || message.contains("too old") => {
-                "the presigned URL has expired: presign a new one (for a header-signed request, check this machine's clock)"
-                    .to_owned()
-            }
-            "AccessDenied" | "Forbidden" | "AllAccessDisabled" | "AccountProblem" => ACCESS_HINT.to_owned(),
-            "InvalidAccessKeyId" => {
-                "the access key is unknown to this server: check the access key (and the endpoint)".into()
-            }
-            "SignatureDoesNotMatch" => "the secret does not match the access key: check the secret key".into(),
-            "NoSuchBucket" => PATH_STYLE_HINT.to_owned(),
-            "AuthorizationHeaderMalformed"
-            | "AuthorizationQueryParametersError"
-            | "PermanentRedirect"
-            | "IllegalLocationConstraintException" => self.region_hint(),
-            "RequestTimeTooSkewed" => "this machine's clock differs from the server's by more than 15 minutes".into(),
-            "ExpiredToken" | "TokenRefreshRequired" => "the session token has expired: get new credentials".into(),
-            "InvalidToken" => "the session token is not valid for these credentials".into(),
-            "SlowDown" | "ServiceUnavailable" | "503" => {
-                "the server is overloaded: retry later, or lower the upload concurrency".into()
-            }
-            "EntityTooSmall" => "every multipart part but the last must be at least 5 MiB".into(),
-            "EntityTooLarge" => "the object is larger than the server accepts in one request: use multipart".into(),
-            "InvalidDigest" | "BadDigest" | "XAmzContentSHA256Mismatch" => {
-                "the body changed between signing and sending (a proxy re-encoding it?)".into()
-            }
-            "InvalidBucketName" => "bucket names are 3-63 characters of a-z, 0-9, '.' and '-'".into(),
-            "NoSuchUpload" => "the multipart upload was already completed or aborted".into(),
-            "InvalidRange" => "the requested range starts past the end of the object".into(),
-            "NoSuchKey" | "NotFound" => "no object has this key".into(),
-            _ if self.status == 403 => ACCESS_HINT.to_owned(),
-            _ => return None,
-        };
-        Some(hint)
-    }
-
-    fn region_hint(&self) -> String {
-        match &self.bucket_region {
-            Some(real) if !real.eq_ignore_ascii_case(&self.signed_region) => {
-                format!(
-                    "the bucket is in {real}, not {}: set the region to {real}",
-                    self.signed_region
-                )
-            }
-            _ => format!(
-                "the region {} does not match the bucket's region: set it exactly as the provider shows it",
-                Quoted(&self.signed_region)
-            ),
-        }
-    }
 }
-
-impl fmt::Display for S3Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "status code {}: {}", self.status, self.code)?;
-        if let Some(hint) = self.hint() {
-            write!(f, " — {hint}")?;
-        }
-        if !self.message.is_empty() {
-            write!(f, " (S3 said: {}", Quoted(&self.message))?;
-            if let Some(id) = &self.request_id {
-                write!(f, ", request id {id}")?;
-            }
-            f.write_str(")")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for S3Error {}
 
 fn code_for_status(status: u16, target: Target) -> &'static str {
     match (status, target) {
