@@ -4,15 +4,13 @@
 //   bash scripts/lib-worker.sh build && node --test tests/worker/
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { workerModules } from "./lib/worker.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const entry = `${root}build/index.js`;
-const compatibilityDate = readFileSync(`${root}wrangler.toml`, "utf8").match(
-  /^compatibility_date\s*=\s*"([^"]+)"/m,
-)[1];
 
 const HEALTH = { message: "API is healthy.", code: 200, data: {} };
 const NOT_FOUND = { data: {}, message: "The requested resource wasn't found.", status: 404 };
@@ -21,15 +19,7 @@ let mf;
 
 before(async () => {
   assert.ok(existsSync(entry), `${entry} is missing: run bash scripts/lib-worker.sh build`);
-  mf = new Miniflare({
-    modules: true,
-    scriptPath: entry,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate,
-  });
+  mf = new Miniflare(workerModules(root, entry));
   await mf.ready;
 });
 

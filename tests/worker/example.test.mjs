@@ -8,11 +8,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { startSeaweedFs } from "./lib/seaweedfs.mjs";
+import { workerModules } from "./lib/worker.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const entry = join(root, "target/example-workers-rs/index.js");
@@ -29,17 +30,8 @@ describe("the workers-rs example Worker", () => {
     seaweed = await startSeaweedFs("edgefs-example");
     const put = await seaweed.fetch(`/${seaweed.bucket}/${key}`, { method: "PUT", body: object });
     assert.equal(put.status, 200, await put.text());
-    const compatibilityDate = readFileSync(join(root, "wrangler.toml"), "utf8").match(
-      /^compatibility_date\s*=\s*"([^"]+)"/m,
-    )[1];
     mf = new Miniflare({
-      modules: true,
-      scriptPath: entry,
-      modulesRules: [
-        { type: "ESModule", include: ["**/*.js"] },
-        { type: "CompiledWasm", include: ["**/*.wasm"] },
-      ],
-      compatibilityDate,
+      ...workerModules(root, entry),
       r2Buckets: ["BUCKET"],
       bindings: {
         S3_BUCKET: seaweed.bucket,

@@ -9,26 +9,18 @@
 // build (build/index.js) must not have the route: checked too.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { workerModules } from "./lib/worker.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const testEntry = `${root}target/workerd-tests/index.js`;
 const shippedEntry = `${root}build/index.js`;
-const compatibilityDate = readFileSync(`${root}wrangler.toml`, "utf8").match(
-  /^compatibility_date\s*=\s*"([^"]+)"/m,
-)[1];
 
 function miniflare(scriptPath) {
   return new Miniflare({
-    modules: true,
-    scriptPath,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate,
+    ...workerModules(root, scriptPath),
     kvNamespaces: ["STORAGE"],
     r2Buckets: ["BUCKET"],
   });

@@ -19,12 +19,28 @@ export const BACKENDS = ["memory", "kv", "r2", "s3"];
 const SUPERUSER = { email: "root@edgefs.test", password: "edgefs-root-password" };
 const AUTH_SECRET = "edgefs-sdk-suite-auth-secret-0123456789abcdef";
 
-export async function startWorker(root, backend) {
-  const entry = join(root, "build/index.js");
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run bash scripts/lib-worker.sh build`);
+/**
+ * Miniflare's options for a Worker that worker-build wrote (`entry`, its index.js):
+ * ES modules and the compiled wasm beside it, at wrangler.toml's compatibility date.
+ */
+export function workerModules(root, entry) {
   const compatibilityDate = readFileSync(join(root, "wrangler.toml"), "utf8").match(
     /^compatibility_date\s*=\s*"([^"]+)"/m,
   )[1];
+  return {
+    modules: true,
+    scriptPath: entry,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate,
+  };
+}
+
+export async function startWorker(root, backend) {
+  const entry = join(root, "build/index.js");
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run bash scripts/lib-worker.sh build`);
   const bindings = {
     AUTH_SECRET,
     SUPERUSER_EMAIL: SUPERUSER.email,
@@ -60,13 +76,7 @@ export async function startWorker(root, backend) {
   let mf;
   try {
     mf = new Miniflare({
-      modules: true,
-      scriptPath: entry,
-      modulesRules: [
-        { type: "ESModule", include: ["**/*.js"] },
-        { type: "CompiledWasm", include: ["**/*.wasm"] },
-      ],
-      compatibilityDate,
+      ...workerModules(root, entry),
       host: "127.0.0.1",
       port: 0,
       bindings,
