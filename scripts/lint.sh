@@ -3,7 +3,8 @@
 # @biomejs/biome: lint and format of the JavaScript modules the Rust binds), and clippy with
 # every warning an error on each target that builds (native with its tests and
 # benches, the Worker and its test build on wasm32-unknown-unknown, the component on
-# wasm32-wasip2). Ends with `lint: N passed, M failed`.
+# wasm32-wasip2), rustdoc with missing docs and broken links as errors, and
+# `cargo package --list` for the library crates. Ends with `lint: N passed, M failed`.
 #
 #   bash scripts/lint.sh
 # shellcheck source=scripts/lib-env.sh
@@ -41,6 +42,12 @@ check "clippy, the workers-rs example (wasm32-unknown-unknown)" \
   cargo clippy -p edgefs-example-workers-rs --quiet --target wasm32-unknown-unknown -- -D warnings
 check "clippy, the component (wasm32-wasip2)" \
   cargo clippy -p edgefs-component --quiet --target wasm32-wasip2 -- -D warnings
+
+check "cargo doc: every public item of the library crates documented, no broken links" \
+  env RUSTDOCFLAGS="-D missing_docs -D rustdoc::broken_intra_doc_links" \
+  cargo doc --no-deps --quiet -p edgefs-sigv4 -p edgefs-s3 -p edgefs
+check "cargo package --list for the library crates" \
+  sh -c 'for p in edgefs-sigv4 edgefs-s3 edgefs; do cargo package --list --allow-dirty -p "$p" >/dev/null || exit 1; done'
 
 printf 'lint: %d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

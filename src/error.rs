@@ -5,6 +5,7 @@ use std::fmt;
 
 pub use edgefs_s3::error::Quoted;
 
+/// What went wrong in a storage backend, the records or the API.
 #[derive(Debug)]
 pub enum Error {
     /// The S3 client failed (the S3 backend, the S3 test): S3's code, message, request
@@ -12,9 +13,19 @@ pub enum Error {
     S3(edgefs_s3::Error),
     /// Another backend failed or answered what it should not (`backend`: `kv`, `r2`,
     /// `memory`, or a host's own).
-    Backend { backend: &'static str, message: String },
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// What it said.
+        message: String,
+    },
     /// The backend has no object at `key`.
-    NotFound { backend: &'static str, key: String },
+    NotFound {
+        /// Which backend.
+        backend: &'static str,
+        /// The key asked for.
+        key: String,
+    },
     /// The caller asked for something impossible (an empty key, a malformed form).
     InvalidInput(String),
     /// A body went past the limit of bytes that may be read (counted as it arrives,

@@ -42,8 +42,7 @@ pub trait Platform: MaybeSendSync {
 #[derive(Clone, Debug, Default)]
 pub struct Env {
     /// `AUTH_SECRET`: the HS256 key of users' tokens, from which the superuser's key is
-    /// derived. Without it (or with one shorter than [`MIN_AUTH_SECRET_LENGTH`]), auth is
-    /// refused.
+    /// derived. Without it (or with one shorter than 32 characters), auth is refused.
     pub auth_secret: Option<Secret>,
     /// Why `AUTH_SECRET` was not taken, when it was set but too short.
     pub auth_secret_error: Option<String>,
@@ -128,6 +127,7 @@ impl App {
         }
     }
 
+    /// The host's platform: its S3 backends and its form parser.
     pub fn platform(&self) -> &dyn Platform {
         self.platform.as_ref()
     }

@@ -26,6 +26,7 @@ use std::sync::{Mutex, PoisonError};
 
 /// PocketBase's id of the `_superusers` collection.
 pub const SUPERUSERS_COLLECTION_ID: &str = "pbc_3142635823";
+/// PocketBase's name of the `_superusers` collection.
 pub const SUPERUSERS_COLLECTION_NAME: &str = "_superusers";
 /// Superuser auth tokens last a day, as PocketBase's default.
 const SUPERUSER_TOKEN_SECONDS: u64 = 86_400;
@@ -48,6 +49,7 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// True for a caller whose token the superuser's key signed.
     pub fn is_superuser(&self) -> bool {
         self.superuser && self.auth.is_some()
     }

@@ -17,6 +17,7 @@ pub const SNIFF_LENGTH: usize = 512;
 pub struct Form {
     /// Text fields in order; a name may repeat.
     pub fields: Vec<(String, String)>,
+    /// The uploaded files, in order.
     pub files: Vec<FormFile>,
 }
 
@@ -27,9 +28,11 @@ pub struct FormFile {
     pub field: String,
     /// The client's file name.
     pub filename: String,
+    /// Its size in bytes.
     pub size: u64,
     /// The first [`SNIFF_LENGTH`] bytes (fewer for a smaller file).
     pub head: Vec<u8>,
+    /// The whole file, `head` included, as a stream.
     pub body: Body,
 }
 

@@ -46,7 +46,24 @@ const CORS_ALLOW_METHODS: &str = "GET,HEAD,PUT,PATCH,POST,DELETE";
 /// JSON bodies are records, settings and collections).
 const JSON_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
-/// Answers one API request.
+/// Answers one API request. Errors are answers too, in PocketBase's error shape.
+///
+/// # Example
+///
+/// ```
+/// use edgefs::api::{handle, App, Env};
+/// use edgefs::Body;
+///
+/// // No AUTH_SECRET: the API runs, and refuses to sign anyone in.
+/// let app = App::in_memory(Env::from_lookup(|_| None));
+/// let request = http::Request::get("/api/health").body(Body::empty()).unwrap();
+/// let response = futures::executor::block_on(handle(&app, request));
+/// assert_eq!(response.status(), 200);
+///
+/// let body = futures::executor::block_on(response.into_body().collect(64 * 1024)).unwrap();
+/// let health: serde_json::Value = serde_json::from_slice(&body).unwrap();
+/// assert_eq!(health["message"], "API is healthy.");
+/// ```
 pub async fn handle(app: &App, request: Request<Body>) -> Response<Body> {
     let has_origin = request.headers().contains_key(header::ORIGIN);
     let preflight_request = request.method() == Method::OPTIONS;

@@ -18,8 +18,11 @@ use serde_json::{json, Map, Value};
 /// The settings edgefs keeps.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settings {
+    /// `meta.appName`: `edgefs` until saved.
     pub app_name: String,
+    /// `meta.appURL`: empty until saved.
     pub app_url: String,
+    /// `s3`: the `S3_*` environment variables until saved.
     pub s3: S3Settings,
 }
 

@@ -13,13 +13,16 @@ use serde_json::{Map, Value};
 use sha2::Sha256;
 use std::fmt;
 
+/// Why a token was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JwtError {
     /// Not three base64url parts of JSON.
     Malformed(&'static str),
     /// `alg` is not HS256 (`none` included).
     Algorithm(String),
+    /// The signature does not match: another secret signed the token, or it was changed.
     BadSignature,
+    /// `exp` has passed.
     Expired,
     /// No `exp` claim: tokens must expire.
     NoExpiry,
@@ -61,6 +64,7 @@ impl fmt::Debug for Signer {
 type HmacSha256 = Hmac<Sha256>;
 
 impl Signer {
+    /// A signer keyed with `secret`.
     pub fn new(secret: Secret) -> Self {
         Signer { secret }
     }

@@ -19,7 +19,10 @@ use std::collections::BTreeMap;
 /// Who may do something: `null` in JSON is superusers only, `""` anyone, else a rule.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Access {
+    /// `null`: superusers only.
     SuperusersOnly,
+    /// A rule the caller must satisfy; the empty rule (`""`) lets anyone through.
+    /// Superusers always pass.
     Rule(Rule),
 }
 
@@ -40,6 +43,7 @@ pub struct ImportError {
 }
 
 impl ImportError {
+    /// PocketBase's message: the collection and its problems.
     pub fn message(&self) -> String {
         let problems = serde_json::to_string_pretty(&self.problems).unwrap_or_default();
         format!(
@@ -84,6 +88,7 @@ impl Collections {
         Collections::from_values(items)
     }
 
+    /// The collections bundled with the Worker ([`DEFAULT_JSON`]).
     pub fn defaults() -> Collections {
         // No `Result::expect`: it would link `Debug` of the rules' syntax tree into the Worker.
         match Collections::from_json(DEFAULT_JSON) {
@@ -92,6 +97,8 @@ impl Collections {
         }
     }
 
+    /// Validates collections already parsed from JSON, one value each. Names and ids must
+    /// be unique (names case-insensitively).
     pub fn from_values(items: Vec<Value>) -> Result<Collections, ImportError> {
         let mut list = Vec::with_capacity(items.len());
         for (index, item) in items.into_iter().enumerate() {
@@ -124,14 +131,17 @@ impl Collections {
             .or_else(|| self.list.iter().find(|c| c.name.eq_ignore_ascii_case(id_or_name)))
     }
 
+    /// The collections, in the order they were given.
     pub fn iter(&self) -> impl Iterator<Item = &Collection> {
         self.list.iter()
     }
 
+    /// How many collections there are.
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
+    /// True when there are no collections.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }

@@ -10,26 +10,45 @@ pub const SYSTEM_FIELDS: &[&str] = &["id", "collectionId", "collectionName", "cr
 
 const RULES: [&str; 5] = ["listRule", "viewRule", "createRule", "updateRule", "deleteRule"];
 
+/// A field's type and the options edgefs reads from PocketBase's JSON.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FieldKind {
+    /// `text`.
     Text {
+        /// The fewest characters a non-empty value may have; 0 for no minimum.
         min: u64,
+        /// The most characters; 0 for PocketBase's default of 5000.
         max: u64,
+        /// `pattern`: kept in the JSON, not checked by edgefs.
         pattern: String,
+        /// `autogeneratePattern`: kept in the JSON, not applied by edgefs.
         autogenerate_pattern: String,
+        /// True for the `id` field.
         primary_key: bool,
     },
+    /// `number`.
     Number {
+        /// The smallest value allowed; `None` for no minimum.
         min: Option<f64>,
+        /// The largest value allowed; `None` for no maximum.
         max: Option<f64>,
+        /// Only whole numbers.
         only_int: bool,
     },
+    /// `bool`.
     Bool,
+    /// `file`: one or more files stored beside the record.
     File {
+        /// The most files the field holds; 1 makes it a single file (a string, not a list).
         max_select: u32,
+        /// The largest file in bytes; 0 for PocketBase's default of 5 MiB.
         max_size: u64,
+        /// The MIME types accepted, as sniffed from the file's first bytes; empty for any.
         mime_types: Vec<String>,
+        /// Files are served only to a `?token=` file token whose caller passes the view rule,
+        /// and never to shared caches.
         protected: bool,
+        /// `thumbs`: kept in the JSON; edgefs makes no thumbnails.
         thumbs: Vec<String>,
     },
     /// Another PocketBase field type (email, url, date, json, select…): stored as given,
@@ -37,27 +56,44 @@ pub enum FieldKind {
     Other(String),
 }
 
+/// A field of a collection.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
+    /// The field's id: as given, or its type followed by the CRC-32 of its name.
     pub id: String,
+    /// The field's name: letters, digits and `_`.
     pub name: String,
+    /// Its type and options.
     pub kind: FieldKind,
+    /// A value is required: not empty, not zero, not false.
     pub required: bool,
+    /// Only superusers see the value.
     pub hidden: bool,
+    /// A system field (`id`): never set from a request body.
     pub system: bool,
     /// The field's JSON as given, for the properties edgefs does not interpret.
     raw: Map<String, Value>,
 }
 
+/// A collection: its fields and the five rules of PocketBase's base collections.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Collection {
+    /// The collection's id: as given, or `pbc_` followed by the CRC-32 of its type and
+    /// name. It is the first segment of its records' and files' keys.
     pub id: String,
+    /// The collection's name: letters, digits and `_`, unique case-insensitively.
     pub name: String,
+    /// Its fields, `id` first when it was not given.
     pub fields: Vec<Field>,
+    /// Who may list the records (`listRule`).
     pub list_rule: Access,
+    /// Who may view a record (`viewRule`), and so its protected files.
     pub view_rule: Access,
+    /// Who may create a record (`createRule`).
     pub create_rule: Access,
+    /// Who may update a record (`updateRule`).
     pub update_rule: Access,
+    /// Who may delete a record (`deleteRule`).
     pub delete_rule: Access,
     /// edgefs: apply the view rule to every file, not only protected ones.
     pub enforce_view_rule_on_files: bool,
@@ -157,6 +193,8 @@ impl Field {
         })
     }
 
+    /// PocketBase's JSON for the field, with the properties edgefs does not interpret as
+    /// they were given.
     pub fn to_value(&self) -> Value {
         let mut out = self.raw.clone();
         let mut set = |key: &str, value: Value| {
@@ -227,6 +265,7 @@ impl Collection {
         format!("{} ({})", Quoted(&self.name), self.id)
     }
 
+    /// The field named `name` (case-sensitive).
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }

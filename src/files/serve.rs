@@ -56,6 +56,7 @@ pub const PUBLIC_CACHE_CONTROL: &str = "max-age=2592000, stale-while-revalidate=
 pub const PROTECTED_CACHE_CONTROL: &str = "private, no-store";
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
 
+/// How to serve one stored file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ServeOptions<'a> {
     /// The stored file name, for `Content-Disposition` and the extension fix-ups.

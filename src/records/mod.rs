@@ -27,8 +27,11 @@ pub type Record = Map<String, Value>;
 
 /// Where records are kept.
 pub trait RecordStore: MaybeSendSync {
+    /// The record `id`; `None` when there is none.
     fn get<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>>;
+    /// Stores the record under its `id`, replacing what was there.
     fn put<'a>(&'a self, collection: &'a Collection, record: &'a Record) -> BoxFuture<'a, Result<(), Error>>;
+    /// Deletes the record `id`; deleting a missing record succeeds.
     fn delete<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<(), Error>>;
     /// Every record of a collection (filtering, sorting and paging happen above).
     fn all<'a>(&'a self, collection: &'a Collection) -> BoxFuture<'a, Result<Vec<Record>, Error>>;
@@ -40,6 +43,7 @@ pub struct StorageRecords<S> {
 }
 
 impl<S> StorageRecords<S> {
+    /// Records kept in `storage`, at [`record_key`].
     pub fn new(storage: S) -> Self {
         StorageRecords { storage }
     }

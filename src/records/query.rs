@@ -16,20 +16,29 @@ pub const MAX_FILTER_LENGTH: usize = 3500;
 pub const MAX_SORT_FIELDS: usize = 8;
 pub const MAX_SORT_FIELD_LENGTH: usize = 255;
 
+/// One `sort` key: `-created` is `created`, descending.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sort {
+    /// The field to sort by.
     pub field: String,
+    /// Largest first.
     pub descending: bool,
 }
 
+/// A listing's parameters, as PocketBase reads them from the query string. The default
+/// is page 1 of 30 records, by `created` then `id`, unfiltered.
 #[derive(Clone, Debug)]
 pub struct ListQuery {
     /// 64 bits on every target: `page=4294967296` is a page, not page 0 (wasm32's
     /// `usize` is 32 bits).
     pub page: u64,
+    /// Records per page: 1 to 1000.
     pub per_page: usize,
+    /// Sort keys, first the most significant; empty sorts by `created`, then `id`.
     pub sort: Vec<Sort>,
+    /// The `filter`, in the rules language; the empty rule keeps every record.
     pub filter: Rule,
+    /// Leave out the totals (they are -1), as PocketBase's `skipTotal` does.
     pub skip_total: bool,
 }
 
@@ -37,10 +46,15 @@ pub struct ListQuery {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ListResult {
+    /// The page, from 1.
     pub page: u64,
+    /// Records per page.
     pub per_page: usize,
+    /// Records that match, over all pages; -1 with `skipTotal`.
     pub total_items: i64,
+    /// Pages that hold them; -1 with `skipTotal`.
     pub total_pages: i64,
+    /// The records of this page.
     pub items: Vec<Record>,
 }
 

@@ -13,11 +13,14 @@ pub type FieldErrors = Map<String, Value>;
 /// `{"code": "validation_required", "message": "Cannot be blank."}`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
+    /// PocketBase's validation code (`validation_required`…).
     pub code: String,
+    /// The message for people (`Cannot be blank.`).
     pub message: String,
 }
 
 impl FieldError {
+    /// An error with PocketBase's `code` and `message`.
     pub fn new(code: &str, message: impl Into<String>) -> Self {
         FieldError {
             code: code.to_owned(),

@@ -2,20 +2,29 @@
 
 use std::fmt;
 
+/// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operator {
+    /// `=`
     Equal,
+    /// `!=`
     NotEqual,
+    /// `>`
     Greater,
+    /// `>=`
     GreaterOrEqual,
+    /// `<`
     Less,
+    /// `<=`
     LessOrEqual,
     /// `~`: contains, case-insensitive; `%` in the pattern is a wildcard.
     Like,
+    /// `!~`: does not contain, case-insensitive; `%` in the pattern is a wildcard.
     NotLike,
 }
 
 impl Operator {
+    /// The operator as written in a rule (`>=`).
     pub fn symbol(self) -> &'static str {
         match self {
             Operator::Equal => "=",
@@ -30,20 +39,30 @@ impl Operator {
     }
 }
 
+/// One side of a comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
     /// A record field, `@request.auth.*`, `@request.body.*` or `@request.method`.
     Identifier(String),
+    /// A string literal, unquoted and unescaped.
     Text(String),
+    /// A number literal.
     Number(f64),
+    /// `true` or `false`.
     Bool(bool),
+    /// `null`.
     Null,
 }
 
+/// A parsed rule: comparisons joined by `&&` and `||`. It prints back as a canonical
+/// rule text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
+    /// `left operator right`.
     Compare(Operand, Operator, Operand),
+    /// `left && right`.
     And(Box<Expr>, Box<Expr>),
+    /// `left || right`.
     Or(Box<Expr>, Box<Expr>),
 }
 

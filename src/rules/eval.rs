@@ -23,16 +23,23 @@ pub struct Context<'a> {
     pub record: Option<&'a Map<String, Json>>,
 }
 
+/// A value as rules compare it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// `null`, a missing field, or an empty list.
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A number.
     Number(f64),
+    /// A string (a JSON object is compared as its JSON text).
     Text(String),
+    /// The values of a multi-valued field.
     List(Vec<Value>),
 }
 
 impl Value {
+    /// The value of a JSON field.
     pub fn from_json(json: &Json) -> Value {
         match json {
             Json::Null => Value::Null,
@@ -74,6 +81,7 @@ impl Context<'_> {
 }
 
 impl Expr {
+    /// True when `context` satisfies the expression.
     pub fn evaluate(&self, context: &Context<'_>) -> bool {
         match self {
             Expr::And(left, right) => left.evaluate(context) && right.evaluate(context),

@@ -28,6 +28,7 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Parses a rule; blank text is the empty rule, which lets everyone through.
     pub fn parse(text: &str) -> Result<Rule, ParseError> {
         if text.trim().is_empty() {
             return Ok(Rule { expr: None });
@@ -40,6 +41,7 @@ impl Rule {
         self.expr.as_ref().is_none_or(|expr| expr.evaluate(context))
     }
 
+    /// The parsed expression; `None` for the empty rule.
     pub fn expr(&self) -> Option<&Expr> {
         self.expr.as_ref()
     }

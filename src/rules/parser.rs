@@ -16,11 +16,14 @@ pub const MAX_EXPRESSIONS: usize = 200;
 /// A rule that does not parse, with the byte position of the problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
+    /// The byte offset in the rule's text where the problem is.
     pub position: usize,
+    /// What is wrong there.
     pub message: String,
 }
 
 impl ParseError {
+    /// An error at byte `position`.
     pub fn new(position: usize, message: impl Into<String>) -> Self {
         ParseError {
             position,
@@ -57,6 +60,8 @@ impl Pending {
     }
 }
 
+/// Parses a non-blank rule into its tree, of at most 200 comparisons (PocketBase's
+/// limit); [`Rule::parse`](super::Rule::parse) also takes blank text, as the empty rule.
 pub fn parse(input: &str) -> Result<Expr, ParseError> {
     let tokens = tokenize(input)?;
     let mut parser = Parser {

@@ -15,7 +15,9 @@ use std::time::Duration;
 /// One check's outcome.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The check's name (`upload_and_read_back`).
     pub name: &'static str,
+    /// `Err` with what went wrong, when the check failed.
     pub result: Result<(), String>,
 }
 

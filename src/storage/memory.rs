@@ -13,6 +13,7 @@ struct Entry {
     attributes: Attributes,
 }
 
+/// An in-memory backend. Clones share one store; it lives as long as they do.
 #[derive(Clone, Default)]
 pub struct Memory {
     objects: Arc<Mutex<BTreeMap<String, Entry>>>,
@@ -29,6 +30,7 @@ impl std::fmt::Debug for Memory {
 }
 
 impl Memory {
+    /// An empty store.
     pub fn new() -> Self {
         Memory::default()
     }

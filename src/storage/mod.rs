@@ -38,27 +38,35 @@ use std::time::SystemTime;
 /// What a backend knows about a stored object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Attributes {
+    /// The object's size in bytes.
     pub size: u64,
+    /// The content type it was stored with; `None` when none was given.
     pub content_type: Option<String>,
     /// A quoted entity tag (`"…"`), as HTTP sends it.
     pub etag: Option<String>,
+    /// When it was last written; `None` when the backend does not say.
     pub modified: Option<SystemTime>,
+    /// User metadata, as stored with it.
     pub metadata: BTreeMap<String, String>,
 }
 
 /// What to store with an upload.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UploadOptions {
+    /// The content type to store with the object; `None` stores none.
     pub content_type: Option<String>,
+    /// User metadata to store with the object.
     pub metadata: BTreeMap<String, String>,
 }
 
 impl UploadOptions {
+    /// Sets the content type.
     pub fn content_type(mut self, value: impl Into<String>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
+    /// Adds user metadata.
     pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.insert(name.into(), value.into());
         self
@@ -68,6 +76,7 @@ impl UploadOptions {
 /// A read: an optional byte range and HTTP's cache conditions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GetOptions {
+    /// Only these bytes; `None` for the whole object.
     pub range: Option<ByteRange>,
     /// Answer [`GetOutcome::NotModified`] when the object's ETag is one of these
     /// (`If-None-Match`; `*` matches any).
@@ -80,41 +89,79 @@ pub struct GetOptions {
 /// An object's bytes and attributes.
 #[derive(Debug)]
 pub struct Object {
+    /// What the backend knows about the whole object.
     pub attributes: Attributes,
     /// For a ranged read, the range the body holds.
     pub range: Option<ContentRange>,
+    /// The bytes, as a stream: the whole object, or the range asked for.
     pub body: Body,
 }
 
+/// What a read found.
 #[derive(Debug)]
 pub enum GetOutcome {
+    /// The object, or the range of it asked for.
     Found(Object),
     /// A condition says the caller's copy is current.
     NotModified(Attributes),
     /// The range starts past the end of an object of this size.
     RangeNotSatisfiable {
+        /// The object's size in bytes.
         size: u64,
     },
+    /// No object at the key.
     NotFound,
 }
 
 /// One listed object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListItem {
+    /// The object's key.
     pub key: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// Its quoted entity tag, when the backend gives one.
     pub etag: Option<String>,
+    /// When it was last written, when the backend says.
     pub modified: Option<SystemTime>,
 }
 
 /// One page of a listing; `next_cursor` continues it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListPage {
+    /// The objects of this page, in key order.
     pub items: Vec<ListItem>,
+    /// Pass this back as `cursor` for the next page; `None` on the last page.
     pub next_cursor: Option<String>,
 }
 
 /// The operations of PocketBase's file system, for one backend.
+///
+/// # Example
+///
+/// ```
+/// use edgefs::storage::{GetOptions, GetOutcome, Memory, Storage, UploadOptions};
+/// use edgefs::Body;
+///
+/// futures::executor::block_on(async {
+///     let storage = Memory::new();
+///     let options = UploadOptions::default().content_type("text/plain");
+///     storage.upload("notes/hello.txt", Body::from("hello"), &options).await?;
+///
+///     let GetOutcome::Found(object) = storage.get("notes/hello.txt", &GetOptions::default()).await? else {
+///         panic!("the object was just stored");
+///     };
+///     assert_eq!(object.attributes.size, 5);
+///     assert_eq!(object.attributes.content_type.as_deref(), Some("text/plain"));
+///     // The body streams; `collect` reads it whole, here up to 1 KiB.
+///     assert_eq!(object.body.collect(1024).await?, "hello");
+///
+///     storage.delete("notes/hello.txt").await?;
+///     assert!(storage.attributes("notes/hello.txt").await?.is_none());
+///     Ok::<(), edgefs::Error>(())
+/// })?;
+/// # Ok::<(), edgefs::Error>(())
+/// ```
 pub trait Storage: MaybeSendSync {
     /// The backend's name, for messages (`memory`, `s3`, `kv`, `r2`).
     fn name(&self) -> &'static str;

@@ -6,6 +6,7 @@ use crate::error::Quoted;
 use crate::s3::actions::{CopyObject, GetObject, ListObjectsV2, ObjectMeta, ObjectOptions};
 use crate::transport::Transport;
 
+/// The S3 backend: the façade over an [`S3Client`], for any S3-compatible bucket.
 pub struct S3Storage<T> {
     client: S3Client<T>,
 }
@@ -17,10 +18,12 @@ impl<T> std::fmt::Debug for S3Storage<T> {
 }
 
 impl<T: Transport> S3Storage<T> {
+    /// A backend over `client`'s bucket; its keys are the objects' keys.
     pub fn new(client: S3Client<T>) -> Self {
         S3Storage { client }
     }
 
+    /// The client, for what the façade does not cover (presigned URLs, multipart listings).
     pub fn client(&self) -> &S3Client<T> {
         &self.client
     }

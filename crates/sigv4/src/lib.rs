@@ -83,12 +83,17 @@ impl SigningRules {
 /// An access key, its secret and an optional session token (temporary credentials).
 #[derive(Clone)]
 pub struct Credentials {
+    /// The access key id; it is sent in the clear, in every signature's credential scope.
     pub access_key_id: String,
+    /// The secret access key; it keys the signature and is never sent.
     pub secret_access_key: Secret,
+    /// The session token of temporary credentials (STS), sent as `x-amz-security-token`;
+    /// `None` for long-term keys.
     pub session_token: Option<Secret>,
 }
 
 impl Credentials {
+    /// Long-term credentials: an access key and its secret, without a session token.
     pub fn new(access_key_id: impl Into<String>, secret_access_key: impl Into<Secret>) -> Self {
         Credentials {
             access_key_id: access_key_id.into(),
@@ -97,6 +102,7 @@ impl Credentials {
         }
     }
 
+    /// Adds the session token that temporary credentials come with.
     pub fn with_session_token(mut self, token: impl Into<Secret>) -> Self {
         self.session_token = Some(token.into());
         self
@@ -127,6 +133,7 @@ pub enum Payload<'a> {
 /// The parts of an HTTP request that SigV4 signs.
 #[derive(Clone, Debug)]
 pub struct SignableRequest<'a> {
+    /// The HTTP method exactly as sent (`GET`, `PUT`…).
     pub method: &'a str,
     /// The path as it is sent. `%XX` sequences stand for the octets they encode.
     pub path: &'a str,
@@ -134,6 +141,8 @@ pub struct SignableRequest<'a> {
     pub query: &'a str,
     /// Header names and values, in request order; must include `host`.
     pub headers: Vec<(&'a str, &'a str)>,
+    /// What of the body the signature covers. An `x-amz-content-sha256` header in
+    /// `headers` takes precedence.
     pub payload: Payload<'a>,
 }
 
@@ -143,8 +152,12 @@ pub struct SignedHeaders {
     /// Headers to add to the request (`x-amz-date`, `x-amz-content-sha256`,
     /// `x-amz-security-token`, `authorization`), lower-case names.
     pub headers: Vec<(&'static str, String)>,
+    /// The canonical request that was signed: compare it with the one a server returns
+    /// with `SignatureDoesNotMatch`.
     pub canonical_request: String,
+    /// The string to sign derived from the canonical request (also in `SignatureDoesNotMatch`).
     pub string_to_sign: String,
+    /// The signature, 64 hex digits, also at the end of the `authorization` header.
     pub signature: String,
 }
 
@@ -154,12 +167,50 @@ pub struct PresignedQuery {
     /// The complete query string to send (the request's own parameters included),
     /// without `?`.
     pub query: String,
+    /// The canonical request that was signed: compare it with the one a server returns
+    /// with `SignatureDoesNotMatch`.
     pub canonical_request: String,
+    /// The string to sign derived from the canonical request (also in `SignatureDoesNotMatch`).
     pub string_to_sign: String,
+    /// The signature, 64 hex digits, also the value of `X-Amz-Signature` in `query`.
     pub signature: String,
 }
 
 /// Signs requests for one set of credentials, region and service.
+///
+/// The signing key changes once a day and is cached, so keeping one signer is cheaper
+/// than making one per request.
+///
+/// # Example
+///
+/// ```
+/// use edgefs_sigv4::{Credentials, Payload, SignableRequest, Signer};
+///
+/// let signer = Signer::s3(Credentials::new("AKID", "SECRET"), "us-east-1");
+/// let time = edgefs_sigv4::time::parse_iso8601("2015-08-30T12:36:00Z").unwrap();
+/// let request = SignableRequest {
+///     method: "GET",
+///     path: "/photos/cat.jpg",
+///     query: "",
+///     headers: vec![("host", "s3.us-east-1.amazonaws.com")],
+///     payload: Payload::Bytes(b""),
+/// };
+///
+/// // Header signing: add these headers to the request as it is sent.
+/// let signed = signer.sign_headers(&request, time);
+/// let (_, authorization) = signed.headers.iter().find(|(name, _)| *name == "authorization").unwrap();
+/// assert!(authorization.starts_with(
+///     "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/s3/aws4_request, \
+///      SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature="
+/// ));
+///
+/// // A presigned URL, valid for an hour: anyone holding it may GET the object.
+/// let presigned = signer.presign(&request, time, 3600);
+/// let url = format!("https://s3.us-east-1.amazonaws.com/photos/cat.jpg?{}", presigned.query);
+/// assert!(url.contains("X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs3%2Faws4_request"));
+/// assert!(url.contains("X-Amz-Expires=3600"));
+/// assert!(url.ends_with(&format!("X-Amz-Signature={}", presigned.signature)));
+/// ```
 pub struct Signer {
     credentials: Credentials,
     region: String,
@@ -181,6 +232,8 @@ impl fmt::Debug for Signer {
 }
 
 impl Signer {
+    /// A signer for any service, with `rules` chosen for it ([`SigningRules::GENERIC`] for
+    /// all but S3). A session token, if any, is signed.
     pub fn new(
         credentials: Credentials,
         region: impl Into<String>,
@@ -208,19 +261,24 @@ impl Signer {
         self
     }
 
+    /// The region signatures are scoped to.
     pub fn region(&self) -> &str {
         &self.region
     }
 
+    /// The credentials it signs with.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
     }
 
+    /// The canonicalization rules it signs with.
     pub fn rules(&self) -> SigningRules {
         self.rules
     }
 
-    /// Signs with an `Authorization` header.
+    /// Signs with an `Authorization` header. `x-amz-date` and `x-amz-content-sha256`
+    /// already among the request's headers are signed as given; otherwise they come from
+    /// `time` and the payload, and are among the headers returned.
     pub fn sign_headers(&self, request: &SignableRequest<'_>, time: SystemTime) -> SignedHeaders {
         let given_date = header(request, "x-amz-date");
         let amz_date = given_date
@@ -288,6 +346,8 @@ impl Signer {
     }
 
     /// Signs in the query string: the query of a presigned URL valid for `expires_in_seconds`.
+    /// The request's headers (at least `host`) are signed, so whoever uses the URL must
+    /// send them unchanged.
     pub fn presign(&self, request: &SignableRequest<'_>, time: SystemTime, expires_in_seconds: u64) -> PresignedQuery {
         let amz_date = crate::time::amz_date(time);
         let scope = self.scope(&amz_date);

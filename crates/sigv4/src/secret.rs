@@ -6,10 +6,13 @@
 
 use std::fmt;
 
+/// A string whose `Debug` and `Display` print `[redacted]`; [`Secret::expose`] is the
+/// only way to the value.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a value.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
@@ -19,6 +22,7 @@ impl Secret {
         &self.0
     }
 
+    /// True for an empty value (a credential left unset), without exposing it.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -29,18 +29,48 @@ const XML_BODY_LIMIT: usize = 16 * 1024 * 1024;
 pub struct GetObjectOutput {
     /// 200, 206 for a range, or 304 when a condition says the caller's copy is current.
     pub status: u16,
+    /// The object's attributes, from the answer's headers.
     pub meta: ObjectMeta,
     /// The object's bytes, as a stream (empty for 304).
     pub body: Body,
 }
 
 impl GetObjectOutput {
+    /// True for a 304: a condition says the caller's copy is current, and the body is empty.
     pub fn not_modified(&self) -> bool {
         self.status == 304
     }
 }
 
 /// An S3 client for one bucket.
+///
+/// # Example
+///
+/// Settings from PocketBase's JSON, an upload and a download, over any [`Transport`]
+/// (`edgefs_s3::transport::native::NativeTransport` natively, with the `native` feature):
+///
+/// ```no_run
+/// use edgefs_s3::protocol::actions::{GetObject, ObjectOptions};
+/// use edgefs_s3::{Body, Error, S3Client, S3Settings, Transport};
+///
+/// async fn round_trip(transport: impl Transport) -> Result<(), Error> {
+///     let settings = S3Settings::from_json(
+///         r#"{"enabled": true, "bucket": "photos", "region": "us-east-1",
+///             "endpoint": "http://127.0.0.1:9000", "accessKey": "AKID", "secret": "SECRET",
+///             "forcePathStyle": true}"#,
+///     )?;
+///     let client = S3Client::new(&settings, transport)?;
+///
+///     let options = ObjectOptions::default().content_type("text/plain");
+///     client.upload("notes/hello.txt", Body::from("hello"), &options).await?;
+///
+///     let object = client.get_object("notes/hello.txt", &GetObject::new()).await?;
+///     assert_eq!(object.meta.content_type.as_deref(), Some("text/plain"));
+///     // The body streams; `collect` is for small bodies, here at most 1 MiB.
+///     assert_eq!(object.body.collect(1024 * 1024).await?, "hello");
+///     Ok(())
+/// }
+/// ```
 pub struct S3Client<T> {
     bucket: Bucket,
     transport: T,
@@ -63,6 +93,8 @@ impl<T: Transport> S3Client<T> {
         Ok(S3Client::from_bucket(Bucket::new(settings)?, transport))
     }
 
+    /// A client for a bucket already validated, e.g. one with a session token, with the
+    /// default retry policy and upload configuration.
     pub fn from_bucket(bucket: Bucket, transport: T) -> Self {
         S3Client {
             bucket,
@@ -72,6 +104,7 @@ impl<T: Transport> S3Client<T> {
         }
     }
 
+    /// Replaces the default [`RetryPolicy`] (3 retries, waits of up to 100 ms doubling to 5 s).
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -84,10 +117,12 @@ impl<T: Transport> S3Client<T> {
         self
     }
 
+    /// The bucket: its name, region and URL style.
     pub fn bucket(&self) -> &Bucket {
         &self.bucket
     }
 
+    /// The transport requests go through.
     pub fn transport(&self) -> &T {
         &self.transport
     }
@@ -189,6 +224,7 @@ impl<T: Transport> S3Client<T> {
             .map(str::to_owned))
     }
 
+    /// Deletes an object. Deleting a key that does not exist succeeds, as in S3.
     pub async fn delete_object(&self, key: &str) -> Result<(), Error> {
         self.send(DeleteObject::request(key), Target::Object).await.map(drop)
     }
@@ -243,6 +279,8 @@ impl<T: Transport> S3Client<T> {
         }
     }
 
+    /// Starts a multipart upload with the object's content type and metadata; returns the
+    /// upload id the other multipart calls take. [`S3Client::upload`] runs a whole upload.
     pub async fn create_multipart_upload(&self, key: &str, options: &ObjectOptions) -> Result<String, Error> {
         let (_, body) = self
             .send_for_xml(CreateMultipartUpload::request(key, options)?, Target::Object)
@@ -270,12 +308,15 @@ impl<T: Transport> S3Client<T> {
         CompleteMultipartUpload::parse(&body)
     }
 
+    /// Abandons a multipart upload and frees its parts, so none stay billed.
     pub async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> Result<(), Error> {
         self.send(AbortMultipartUpload::request(key, upload_id), Target::Object)
             .await
             .map(drop)
     }
 
+    /// One page of the parts uploaded so far: `marker` is the previous page's
+    /// `next_part_number_marker`, `None` for the first page.
     pub async fn list_parts(&self, key: &str, upload_id: &str, marker: Option<u32>) -> Result<ListPartsOutput, Error> {
         let (_, body) = self
             .send_for_xml(ListParts::request(key, upload_id, marker), Target::Object)
@@ -283,6 +324,8 @@ impl<T: Transport> S3Client<T> {
         ListParts::parse(&body)
     }
 
+    /// One page of the multipart uploads neither completed nor aborted, under `prefix` (all
+    /// when `None`): `markers` is the previous page's `next_markers`, `None` for the first page.
     pub async fn list_multipart_uploads(
         &self,
         prefix: Option<&str>,

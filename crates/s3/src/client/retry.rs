@@ -10,7 +10,9 @@ use std::time::Duration;
 pub struct RetryPolicy {
     /// How many times a failed request is sent again (0 disables retries).
     pub max_retries: u32,
+    /// The ceiling of the first retry's wait; it doubles with every retry after.
     pub base_delay: Duration,
+    /// The ceiling of any one wait, however many retries came before.
     pub max_delay: Duration,
 }
 
@@ -25,6 +27,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Every request is sent once: no retries.
     pub fn none() -> Self {
         RetryPolicy {
             max_retries: 0,

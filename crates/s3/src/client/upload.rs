@@ -12,6 +12,8 @@ use futures::{StreamExt, TryStreamExt};
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 const MAX_PARTS: u64 = 10_000;
 
+/// How [`S3Client::upload`] cuts large bodies into parts. The default: 10 MiB parts,
+/// 5 in flight. Every part in flight is held in memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UploadConfig {
     /// Every part but the last has exactly this size (R2 requires equal parts).

@@ -15,6 +15,7 @@ pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 /// One S3 request before signing: what an action builder produces.
 #[derive(Debug)]
 pub struct S3Request {
+    /// The HTTP method.
     pub method: Method,
     /// The object key; `None` for requests on the bucket itself.
     pub key: Option<String>,
@@ -22,10 +23,12 @@ pub struct S3Request {
     pub query: Vec<(&'static str, String)>,
     /// Headers to send and sign.
     pub headers: HeaderMap,
+    /// The body. A body in memory is signed; a stream is sent as `UNSIGNED-PAYLOAD`.
     pub body: Body,
 }
 
 impl S3Request {
+    /// A request on `key`, or on the bucket itself for `None`, with no query, headers or body.
     pub fn new(method: Method, key: Option<&str>) -> Self {
         S3Request {
             method,
@@ -36,6 +39,7 @@ impl S3Request {
         }
     }
 
+    /// Adds a query parameter; an empty value sends the name alone (`?uploads`).
     pub fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.query.push((name, value.into()));
         self
@@ -53,6 +57,7 @@ impl S3Request {
         Ok(self)
     }
 
+    /// Sets the body.
     pub fn body(mut self, body: Body) -> Self {
         self.body = body;
         self
@@ -80,6 +85,9 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    /// Validates the settings (see [`S3Settings::validate`]) and picks the URL style: path
+    /// style when forced, or when the bucket cannot be a host name under the endpoint (an IP
+    /// address, a name DNS forbids, dots over https).
     pub fn new(settings: &S3Settings) -> Result<Bucket, SettingsError> {
         let endpoint = settings.validate()?;
         let name = settings.bucket.trim().to_owned();
@@ -100,14 +108,18 @@ impl Bucket {
         self
     }
 
+    /// The bucket's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The region requests are signed for.
     pub fn region(&self) -> &str {
         self.signer.region()
     }
 
+    /// True when URLs name the bucket in the path (`endpoint/bucket/key`), false for
+    /// virtual-hosted style (`bucket.endpoint/key`).
     pub fn is_path_style(&self) -> bool {
         self.path_style
     }

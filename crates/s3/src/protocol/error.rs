@@ -2,8 +2,8 @@
 //! the status, into an [`S3Error`] (defined with the client's other errors in
 //! [`crate::error`], so that module needs nothing of the protocol's).
 
-pub use crate::error::{S3Error, ACCESS_HINT, PATH_STYLE_HINT};
 use super::xml;
+pub use crate::error::{S3Error, ACCESS_HINT, PATH_STYLE_HINT};
 use http::HeaderMap;
 
 /// Which kind of resource a request was for, to name a bodiless 404 correctly.

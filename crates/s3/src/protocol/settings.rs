@@ -11,13 +11,22 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct S3Settings {
+    /// Whether PocketBase keeps its files in S3 at all; the client does not look at it.
     pub enabled: bool,
+    /// The bucket's name.
     pub bucket: String,
+    /// The bucket's region, as the provider shows it (`us-east-1`; R2: `auto`).
     pub region: String,
+    /// The endpoint URL with its scheme (`https://s3.us-east-1.amazonaws.com`); may be empty
+    /// for AWS, where it follows from the region.
     pub endpoint: String,
+    /// The access key id.
     pub access_key: String,
+    /// The secret key; read from JSON, never written back out.
     #[serde(skip_serializing, deserialize_with = "secret_from_string")]
     pub secret: Secret,
+    /// Name the bucket in the URL path (`endpoint/bucket/key`), never in the host (MinIO
+    /// needs it). Off, the bucket's name and the endpoint choose.
     pub force_path_style: bool,
 }
 
@@ -56,6 +65,7 @@ impl S3Settings {
         }
     }
 
+    /// Forces path-style URLs, or leaves the choice to the bucket's name and the endpoint.
     pub fn force_path_style(mut self, on: bool) -> Self {
         self.force_path_style = on;
         self
@@ -143,6 +153,7 @@ fn is_aws_region(region: &str) -> bool {
 /// A parsed endpoint URL: scheme, authority (host and port) and an optional base path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
+    /// `https` or `http`.
     pub scheme: &'static str,
     /// Host and port as they appear in the URL (`127.0.0.1:9000`).
     pub authority: String,
@@ -153,6 +164,8 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Parses an `https://` or `http://` URL. The host is lower-cased and the scheme's
+    /// default port dropped, as HTTP clients write `Host`.
     pub fn parse(url: &str) -> Result<Endpoint, SettingsError> {
         let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
             ("https", rest)

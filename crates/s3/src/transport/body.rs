@@ -8,6 +8,7 @@ use std::pin::Pin;
 /// A stream of body chunks.
 #[cfg(not(target_arch = "wasm32"))]
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, crate::Error>> + Send>>;
+/// A stream of body chunks.
 #[cfg(target_arch = "wasm32")]
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, crate::Error>>>>;
 
@@ -33,10 +34,12 @@ enum Kind {
 }
 
 impl Body {
+    /// A body of no bytes.
     pub fn empty() -> Self {
         Body { kind: Kind::Empty }
     }
 
+    /// A body in memory: signed with its hash, and sent again as it is on a retry.
     pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
         if bytes.is_empty() {

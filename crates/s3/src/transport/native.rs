@@ -30,6 +30,7 @@ impl Default for NativeTransport {
 }
 
 impl NativeTransport {
+    /// A client with a 10-second connect timeout that keeps idle connections for 30 seconds.
     pub fn new() -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);

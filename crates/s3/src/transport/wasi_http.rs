@@ -178,6 +178,7 @@ impl Default for WasiHttpTransport {
 }
 
 impl WasiHttpTransport {
+    /// A transport with a 10-second connect timeout and no limit on waiting for answers.
     pub fn new() -> Self {
         WasiHttpTransport::default()
     }

@@ -5,12 +5,17 @@ use crate::protocol::{xml, S3Request};
 use crate::transport::Body;
 use http::Method;
 
+/// One uploaded part, as CompleteMultipartUpload lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompletedPart {
+    /// The part's number, 1 to 10 000.
     pub part_number: u32,
+    /// The ETag UploadPart answered for the part, quotes included.
     pub etag: String,
 }
 
+/// CompleteMultipartUpload, `POST /{key}?uploadId=…`: joins the uploaded parts into
+/// the object.
 pub struct CompleteMultipartUpload;
 
 impl CompleteMultipartUpload {

@@ -9,23 +9,33 @@ use http::Method;
 /// Whether the copy keeps the source's content type and metadata or takes new ones.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum MetadataDirective {
+    /// Keep the source's content type and metadata (`COPY`).
     #[default]
     Copy,
+    /// Store these instead (`REPLACE`): what they leave unset, the copy does not have.
     Replace(ObjectOptions),
 }
 
+/// CopyObject, `PUT /{destination}` with `x-amz-copy-source`: a copy made by the server,
+/// up to 5 GiB, without the bytes passing through the client.
 #[derive(Clone, Debug, Default)]
 pub struct CopyObject {
+    /// Whether the copy keeps the source's metadata (the default) or takes new.
     pub metadata: MetadataDirective,
 }
 
+/// What CopyObject says about the copy.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CopyObjectOutput {
+    /// The copy's ETag, quotes included.
     pub etag: Option<String>,
+    /// When the copy was written.
     pub last_modified: Option<std::time::SystemTime>,
 }
 
 impl CopyObject {
+    /// The request that copies `source_key` of `bucket` to `destination_key` of the bucket
+    /// the request is signed for. An invalid source key or option is an input error.
     pub fn request(&self, bucket: &str, source_key: &str, destination_key: &str) -> Result<S3Request, Error> {
         crate::protocol::bucket::validate_key(source_key)?;
         // No leading slash: R2 rejects it. The key is encoded as in a URL path.

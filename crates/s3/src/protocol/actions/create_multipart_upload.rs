@@ -5,13 +5,16 @@ use crate::error::Error;
 use crate::protocol::{xml, S3Request};
 use http::Method;
 
+/// CreateMultipartUpload, `POST /{key}?uploads`: starts a multipart upload.
 pub struct CreateMultipartUpload;
 
 impl CreateMultipartUpload {
+    /// The request; the object's content type and metadata are given here, not with the parts.
     pub fn request(key: &str, options: &ObjectOptions) -> Result<S3Request, Error> {
         options.apply(S3Request::new(Method::POST, Some(key)).query("uploads", ""))
     }
 
+    /// The upload id; an answer without one is an invalid response.
     pub fn parse(body: &[u8]) -> Result<String, Error> {
         match xml::parse(body, "InitiateMultipartUploadResult")?.text("UploadId")? {
             Some(upload_id) if !upload_id.is_empty() => Ok(upload_id),

@@ -13,18 +13,25 @@ pub const MAX_KEYS_PER_DELETE: usize = 1000;
 /// A key S3 could not delete.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeletedError {
+    /// The key that is still there.
     pub key: String,
+    /// S3's error code for it (`AccessDenied`…).
     pub code: String,
+    /// S3's explanation.
     pub message: String,
 }
 
+/// What a DeleteObjects call deleted, and what it could not.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeleteObjectsOutput {
     /// Keys deleted (in quiet mode S3 lists none, so these are the keys sent minus the errors).
     pub deleted: Vec<String>,
+    /// Keys S3 could not delete, with the reason.
     pub errors: Vec<DeletedError>,
 }
 
+/// DeleteObjects, `POST /?delete`: up to [`MAX_KEYS_PER_DELETE`] keys in one request, in
+/// quiet mode.
 pub struct DeleteObjects;
 
 impl DeleteObjects {
@@ -56,6 +63,8 @@ impl DeleteObjects {
             .map(|request| request.body(Body::from(document)))
     }
 
+    /// Reads the answer to the batch `keys`. In quiet mode S3 lists only the failures, so
+    /// the keys deleted are then the batch's minus those.
     pub fn parse(keys: &[String], body: &[u8]) -> Result<DeleteObjectsOutput, Error> {
         let result = xml::parse(body, "DeleteResult")?;
         let errors = result

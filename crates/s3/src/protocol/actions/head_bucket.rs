@@ -3,9 +3,11 @@
 use crate::protocol::S3Request;
 use http::Method;
 
+/// HeadBucket, `HEAD /`: whether the bucket exists and the credentials may use it.
 pub struct HeadBucket;
 
 impl HeadBucket {
+    /// The request; its answer has no body, so an error carries only a status.
     pub fn request() -> S3Request {
         S3Request::new(Method::HEAD, None)
     }

@@ -9,14 +9,17 @@ use http::Method;
 /// errors carry only a status.
 #[derive(Clone, Debug, Default)]
 pub struct HeadObject {
+    /// The same range and conditions GetObject takes.
     pub conditions: GetObject,
 }
 
 impl HeadObject {
+    /// The object's attributes, unconditionally.
     pub fn new() -> Self {
         HeadObject::default()
     }
 
+    /// The request for `key`.
     pub fn request(&self, key: &str) -> Result<S3Request, Error> {
         self.conditions.request(key, Method::HEAD)
     }

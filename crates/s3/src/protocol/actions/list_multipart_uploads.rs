@@ -5,22 +5,31 @@ use crate::error::Error;
 use crate::protocol::{xml, S3Request};
 use http::Method;
 
+/// A multipart upload started and neither completed nor aborted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MultipartUploadInfo {
+    /// The key the upload is for.
     pub key: String,
+    /// The upload's id, to complete or abort it with.
     pub upload_id: String,
 }
 
+/// One page of unfinished multipart uploads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListMultipartUploadsOutput {
+    /// The uploads on this page.
     pub uploads: Vec<MultipartUploadInfo>,
     /// (key marker, upload id marker) for the next page.
     pub next_markers: Option<(String, String)>,
 }
 
+/// ListMultipartUploads, `GET /?uploads`: multipart uploads started and neither
+/// completed nor aborted, a page at a time.
 pub struct ListMultipartUploads;
 
 impl ListMultipartUploads {
+    /// The request for one page: uploads under `prefix` (all when `None`), after `markers`
+    /// (the previous page's `next_markers`; `None` for the first page).
     pub fn request(prefix: Option<&str>, markers: Option<(&str, &str)>) -> S3Request {
         let mut request = S3Request::new(Method::GET, None)
             .query("uploads", "")
@@ -36,6 +45,7 @@ impl ListMultipartUploads {
         request
     }
 
+    /// Reads one page; keys are URL-decoded when S3 encoded them.
     pub fn parse(body: &[u8]) -> Result<ListMultipartUploadsOutput, Error> {
         let result = xml::parse(body, "ListMultipartUploadsResult")?;
         let encoded = result.text("EncodingType")?.as_deref() == Some("url");

@@ -7,11 +7,18 @@ use crate::protocol::{xml, S3Request};
 use http::Method;
 use std::time::SystemTime;
 
+/// ListObjectsV2, `GET /?list-type=2`: one page of a bucket's keys, in S3's order (by
+/// UTF-8 bytes). The default lists from the start of the bucket.
 #[derive(Clone, Debug, Default)]
 pub struct ListObjectsV2 {
+    /// Only keys that start with this.
     pub prefix: Option<String>,
+    /// Keys with this (usually `/`) after the prefix are listed once per "folder", in
+    /// `common_prefixes`, instead of one by one.
     pub delimiter: Option<String>,
+    /// The previous page's `next_continuation_token`; `None` for the first page.
     pub continuation_token: Option<String>,
+    /// Only keys after this one.
     pub start_after: Option<String>,
     /// 1 to 1000 (S3's default and maximum is 1000).
     pub max_keys: Option<u32>,
@@ -20,15 +27,20 @@ pub struct ListObjectsV2 {
 /// One object of a listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedObject {
+    /// The object's key, decoded.
     pub key: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// Its ETag, quotes included (not an MD5 for multipart uploads).
     pub etag: Option<String>,
+    /// When it was last written.
     pub last_modified: Option<SystemTime>,
 }
 
 /// One page of a listing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListObjectsV2Output {
+    /// The objects on this page, in key order.
     pub objects: Vec<ListedObject>,
     /// With a delimiter: the "folders" below the prefix.
     pub common_prefixes: Vec<String>,
@@ -37,6 +49,7 @@ pub struct ListObjectsV2Output {
 }
 
 impl ListObjectsV2 {
+    /// The request for one page; `max_keys` outside 1 to 1000 is an input error.
     pub fn request(&self) -> Result<S3Request, Error> {
         let mut request = S3Request::new(Method::GET, None)
             .query("list-type", "2")
@@ -64,6 +77,8 @@ impl ListObjectsV2 {
         Ok(request)
     }
 
+    /// Reads one page. A truncated page without a continuation token, or whose `KeyCount`
+    /// does not match its entries, is an invalid response.
     pub fn parse(body: &[u8]) -> Result<ListObjectsV2Output, Error> {
         let result = xml::parse(body, "ListBucketResult")?;
         let encoded = result.text("EncodingType")?.as_deref() == Some("url");

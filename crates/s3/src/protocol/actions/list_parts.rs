@@ -4,23 +4,33 @@ use crate::error::Error;
 use crate::protocol::{xml, S3Request};
 use http::Method;
 
+/// A part uploaded so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartInfo {
+    /// Its number, 1 to 10 000.
     pub part_number: u32,
+    /// Its ETag, quotes included.
     pub etag: String,
+    /// Its size in bytes.
     pub size: u64,
 }
 
+/// One page of a multipart upload's parts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListPartsOutput {
+    /// The parts on this page, by part number.
     pub parts: Vec<PartInfo>,
     /// Pass back as `part_number_marker` for the next page.
     pub next_part_number_marker: Option<u32>,
 }
 
+/// ListParts, `GET /{key}?uploadId=…`: the parts of a multipart upload uploaded so far,
+/// a page at a time.
 pub struct ListParts;
 
 impl ListParts {
+    /// The request for one page, after part `part_number_marker` (the previous page's
+    /// `next_part_number_marker`; `None` for the first page).
     pub fn request(key: &str, upload_id: &str, part_number_marker: Option<u32>) -> S3Request {
         let request = S3Request::new(Method::GET, Some(key)).query("uploadId", upload_id);
         match part_number_marker {
@@ -29,6 +39,7 @@ impl ListParts {
         }
     }
 
+    /// Reads one page.
     pub fn parse(body: &[u8]) -> Result<ListPartsOutput, Error> {
         let result = xml::parse(body, "ListPartsResult")?;
         let parts = result

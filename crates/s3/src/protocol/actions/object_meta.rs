@@ -3,15 +3,22 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+/// An object's attributes, as GetObject and HeadObject answer them in headers. A header
+/// missing or unreadable is `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectMeta {
     /// The length of this answer's body (for a range, the range's length); `None` when
     /// the server did not say, which means unknown, never empty.
     pub content_length: Option<u64>,
+    /// `Content-Type`, as stored with the object.
     pub content_type: Option<String>,
+    /// `ETag`, quotes included.
     pub etag: Option<String>,
+    /// `Last-Modified`, to the second.
     pub last_modified: Option<SystemTime>,
+    /// `Cache-Control`, as stored with the object.
     pub cache_control: Option<String>,
+    /// `Content-Disposition`, as stored with the object.
     pub content_disposition: Option<String>,
     /// User metadata (`x-amz-meta-*`), names without the prefix, lower case.
     pub metadata: BTreeMap<String, String>,
@@ -22,12 +29,16 @@ pub struct ObjectMeta {
 /// `Content-Range: bytes first-last/total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContentRange {
+    /// The first byte sent, counted from 0.
     pub first: u64,
+    /// The last byte sent (inclusive).
     pub last: u64,
+    /// The object's full size in bytes; `None` when the server sent `*` (unknown).
     pub total: Option<u64>,
 }
 
 impl ObjectMeta {
+    /// Reads the attributes from an answer's headers.
     pub fn from_headers(headers: &http::HeaderMap) -> ObjectMeta {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         // Inserted one by one: `collect()` into a BTreeMap sorts first, with a stable sort
@@ -60,6 +71,7 @@ impl ObjectMeta {
 }
 
 impl ContentRange {
+    /// Parses `bytes first-last/total` (or `/*`); `None` for anything else.
     pub fn parse(value: &str) -> Option<ContentRange> {
         let rest = value.trim().strip_prefix("bytes ")?;
         let (span, total) = rest.split_once('/')?;

@@ -11,29 +11,37 @@ use std::collections::BTreeMap;
 /// CopyObject with `REPLACE`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectOptions {
+    /// `Content-Type`; `None` leaves it to the server's default.
     pub content_type: Option<String>,
+    /// `Cache-Control`, served with the object (`max-age=3600`).
     pub cache_control: Option<String>,
+    /// `Content-Disposition`, served with the object (`attachment; filename="a.pdf"`).
     pub content_disposition: Option<String>,
     /// User metadata, sent as `x-amz-meta-{name}`.
     pub metadata: BTreeMap<String, String>,
 }
 
 impl ObjectOptions {
+    /// Sets `Content-Type`.
     pub fn content_type(mut self, value: impl Into<String>) -> Self {
         self.content_type = Some(value.into());
         self
     }
 
+    /// Sets `Cache-Control`.
     pub fn cache_control(mut self, value: impl Into<String>) -> Self {
         self.cache_control = Some(value.into());
         self
     }
 
+    /// Sets `Content-Disposition`.
     pub fn content_disposition(mut self, value: impl Into<String>) -> Self {
         self.content_disposition = Some(value.into());
         self
     }
 
+    /// Adds user metadata. The name must be letters, digits, `-` and `_` (it is sent lower
+    /// case), the value printable ASCII; the request builder refuses others.
     pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.insert(name.into(), value.into());
         self
@@ -76,16 +84,20 @@ impl ObjectOptions {
     }
 }
 
+/// PutObject, `PUT /{key}`: the whole body in one request, up to 5 GiB.
 #[derive(Clone, Debug, Default)]
 pub struct PutObject {
+    /// What is stored with the object besides its bytes.
     pub options: ObjectOptions,
 }
 
 impl PutObject {
+    /// A PutObject with these options.
     pub fn new(options: ObjectOptions) -> Self {
         PutObject { options }
     }
 
+    /// The request that stores `body` at `key`; invalid options are an input error.
     pub fn request(&self, key: &str, body: Body) -> Result<S3Request, Error> {
         let request = S3Request::new(Method::PUT, Some(key)).body(body);
         self.options.apply(request)

@@ -8,9 +8,12 @@ use http::Method;
 /// S3 numbers parts 1 to 10 000.
 pub const MAX_PARTS: u32 = 10_000;
 
+/// UploadPart, `PUT /{key}?partNumber=N&uploadId=…`: one part of a multipart upload.
+/// Every part but the last must be at least 5 MiB.
 pub struct UploadPart;
 
 impl UploadPart {
+    /// The request for part `part_number`, 1 to 10 000; any other number is an input error.
     pub fn request(key: &str, upload_id: &str, part_number: u32, body: Body) -> Result<S3Request, Error> {
         if !(1..=MAX_PARTS).contains(&part_number) {
             return Err(Error::InvalidInput(format!(
@@ -23,6 +26,7 @@ impl UploadPart {
             .body(body))
     }
 
+    /// The part's ETag, quotes included; an answer without one is an invalid response.
     pub fn parse(headers: &http::HeaderMap) -> Result<String, Error> {
         headers
             .get("etag")
