@@ -571,10 +571,18 @@ fn protected_files_need_a_file_token_that_passes_the_view_rule() {
         format!("/api/files/documents/{record_id}/other.pdf?token={alice_file}"),
         format!("/api/files/documents/{record_id}/..%2F..%2Fsettings.json?token={alice_file}"),
         format!("/api/files/documents/%2E%2E/{}?token={alice_file}", files[0]),
-        format!("/api/files/nope/{record_id}/{}?token={alice_file}", files[0]),
     ] {
         assert_not_found(&client.request("GET", &path, None, None), &path);
     }
+    // An unknown collection is PocketBase's own 404 (collections are no secret).
+    let unknown = client.request(
+        "GET",
+        &format!("/api/files/nope/{record_id}/{}?token={alice_file}", files[0]),
+        None,
+        None,
+    );
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["message"], "Missing or invalid collection context.");
 
     // List rule filters per user; view denied is 404.
     let mine = client
@@ -1185,6 +1193,90 @@ fn the_s3_test_signs_with_the_saved_secret_only_for_the_saved_endpoint() {
     assert_eq!(backups.status, 400, "a test that did not run never reports success");
     assert_eq!(
         backups.json()["message"],
-        "Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled"
+        "Failed to test the S3 filesystem. Raw error: \nS3 storage filesystem is not enabled."
+    );
+}
+
+#[test]
+fn created_and_updated_are_answered_only_where_declared_and_set_by_the_server() {
+    let client = Client::new();
+    let su = client.superuser();
+    let imported = client.request(
+        "PUT",
+        "/api/collections/import",
+        Some(&su),
+        Some(json!({"collections": [
+            {"name": "plain", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+             "fields": [{"name": "title", "type": "text"}]},
+            {"name": "stamped", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
+             "fields": [{"name": "title", "type": "text"},
+                        {"name": "created", "type": "autodate", "onCreate": true, "onUpdate": false},
+                        {"name": "changed", "type": "autodate", "onCreate": true, "onUpdate": true}]},
+        ]})),
+    );
+    assert_eq!(imported.status, 204, "{}", String::from_utf8_lossy(&imported.bytes));
+    // As PocketBase 0.23+: a collection without autodate fields has no dates in its records.
+    let plain = client
+        .request(
+            "POST",
+            "/api/collections/plain/records",
+            None,
+            Some(json!({"title": "a"})),
+        )
+        .json();
+    assert!(
+        plain.get("created").is_none() && plain.get("updated").is_none(),
+        "{plain}"
+    );
+    let listed = client
+        .request("GET", "/api/collections/plain/records", None, None)
+        .json();
+    assert!(listed["items"][0].get("created").is_none());
+    // Declared autodates are the server's: a value in the body is ignored.
+    let forged = "2000-01-01 00:00:00.000Z";
+    let stamped = client
+        .request(
+            "POST",
+            "/api/collections/stamped/records",
+            None,
+            Some(json!({"title": "b", "created": forged, "changed": forged})),
+        )
+        .json();
+    let (created, changed) = (
+        stamped["created"].as_str().unwrap().to_owned(),
+        stamped["changed"].as_str().unwrap().to_owned(),
+    );
+    assert_ne!(created, forged);
+    assert_eq!(created, changed, "both set on creation");
+    assert!(stamped.get("updated").is_none(), "not declared here");
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let id = stamped["id"].as_str().unwrap();
+    let patched = client
+        .request(
+            "PATCH",
+            &format!("/api/collections/stamped/records/{id}"),
+            None,
+            Some(json!({"title": "c", "created": forged})),
+        )
+        .json();
+    assert_eq!(patched["created"], created, "onCreate only: kept");
+    assert_ne!(patched["changed"], changed, "onUpdate: set again");
+    let schema = client
+        .request("GET", "/api/collections/stamped", Some(&su), None)
+        .json();
+    let field = schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "changed")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            field["type"].as_str(),
+            field["onCreate"].as_bool(),
+            field["onUpdate"].as_bool()
+        ),
+        (Some("autodate"), Some(true), Some(true))
     );
 }

@@ -1087,7 +1087,10 @@ impl edgefs::storage::Storage for ComponentStorage {
                     })
                 }
                 wit::GetResult::NotModified(attributes) => GetOutcome::NotModified(attributes_from_wit(attributes)),
-                wit::GetResult::RangeNotSatisfiable(size) => GetOutcome::RangeNotSatisfiable { size },
+                wit::GetResult::RangeNotSatisfiable(size) => GetOutcome::RangeNotSatisfiable {
+                    size,
+                    content_type: None,
+                },
                 wit::GetResult::NotFound => GetOutcome::NotFound,
             })
         })

@@ -43,7 +43,10 @@ pub(crate) async fn download(
         Err(e) => return internal(&e),
     };
     let Some(collection) = loaded.collections.get(collection) else {
-        return not_found();
+        return super::error(
+            http::StatusCode::NOT_FOUND,
+            super::records::MISSING_OR_INVALID_COLLECTION,
+        );
     };
     let storage = match &loaded.storage {
         Ok(storage) => storage.clone(),

@@ -49,18 +49,25 @@ impl Target {
     }
 }
 
+/// PocketBase's 404 for an unknown collection on the routes that read records
+/// (list, view, delete)…
+const MISSING_COLLECTION: &str = "Missing collection context.";
+/// …and on those that take a body (create, update), and the files route.
+pub(crate) const MISSING_OR_INVALID_COLLECTION: &str = "Missing or invalid collection context.";
+
 /// The collection `collection` names, once the caller may use the route at all: a
-/// missing collection is PocketBase's 404 "Missing collection context.", a `null` rule
-/// for anyone but a superuser 403.
+/// missing collection is the 404 `missing` (PocketBase's words differ per route), a
+/// `null` rule for anyone but a superuser 403.
 async fn open(
     app: &App,
     collection: &str,
     caller: &Caller,
     rule: fn(&Collection) -> &Access,
+    missing: &str,
 ) -> Result<Target, Response<Body>> {
     let loaded = app.loaded().await.map_err(|e| internal(&e))?;
     let Some(found) = loaded.collections.get(collection) else {
-        return Err(error(StatusCode::NOT_FOUND, "Missing collection context."));
+        return Err(error(StatusCode::NOT_FOUND, missing));
     };
     if superusers_only(rule(found), caller) {
         return Err(error(StatusCode::FORBIDDEN, ONLY_SUPERUSERS));
@@ -94,8 +101,14 @@ fn superusers_only(access: &Access, caller: &Caller) -> bool {
     matches!(access, Access::SuperusersOnly) && !caller.is_superuser()
 }
 
-/// A record as the caller may see it: hidden fields only for superusers.
+/// A record as the caller may see it: hidden fields only for superusers, and edgefs's
+/// own `created`/`updated` only where the collection declares them.
 fn visible(collection: &Collection, mut record: Record, caller: &Caller) -> Record {
+    for internal in ["created", "updated"] {
+        if collection.field(internal).is_none() {
+            record.remove(internal);
+        }
+    }
     if !caller.is_superuser() {
         for field in collection.fields.iter().filter(|f| f.hidden) {
             record.remove(&field.name);
@@ -104,9 +117,30 @@ fn visible(collection: &Collection, mut record: Record, caller: &Caller) -> Reco
     record
 }
 
+/// PocketBase's `fields` query parameter: the record keys to answer (comma-separated;
+/// `*` is every key). A modifier such as `:excerpt(200)` is not applied: the field comes
+/// whole. `None` when the request names no fields.
+fn fields_param(uri: &http::Uri) -> Option<Vec<String>> {
+    let text = super::query_param(uri, "fields")?;
+    let names: Vec<String> = text
+        .split(',')
+        .map(|name| name.split(':').next().unwrap_or("").trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect();
+    (!names.is_empty() && !names.iter().any(|name| name == "*")).then_some(names)
+}
+
+/// Only the keys `fields` names, when it names any.
+fn pick(mut record: Record, fields: Option<&[String]>) -> Record {
+    if let Some(fields) = fields {
+        record.retain(|key, _| fields.iter().any(|name| name == key));
+    }
+    record
+}
+
 /// `GET …/records`
 pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, collection: &str) -> Response<Body> {
-    let target = match open(app, collection, caller, |c| &c.list_rule).await {
+    let target = match open(app, collection, caller, |c| &c.list_rule, MISSING_COLLECTION).await {
         Ok(target) => target,
         Err(refusal) => return refusal,
     };
@@ -148,24 +182,35 @@ pub(crate) async fn list(app: &App, caller: &Caller, request: &Request<Body>, co
     let mut result = query.apply(records, &context, |record| {
         allows(&collection.list_rule, caller, None, "GET", record)
     });
+    let fields = fields_param(request.uri());
     result.items = result
         .items
         .into_iter()
-        .map(|record| visible(collection, record, caller))
+        .map(|record| pick(visible(collection, record, caller), fields.as_deref()))
         .collect();
     json(StatusCode::OK, &result)
 }
 
 /// `GET …/records/{id}`
-pub(crate) async fn view(app: &App, caller: &Caller, collection: &str, id: &str) -> Response<Body> {
-    let target = match open(app, collection, caller, |c| &c.view_rule).await {
+pub(crate) async fn view(
+    app: &App,
+    caller: &Caller,
+    request: &Request<Body>,
+    collection: &str,
+    id: &str,
+) -> Response<Body> {
+    let target = match open(app, collection, caller, |c| &c.view_rule, MISSING_COLLECTION).await {
         Ok(target) => target,
         Err(refusal) => return refusal,
     };
     let collection = target.collection();
     match StorageRecords::new(target.storage.clone()).get(collection, id).await {
         Ok(Some(record)) if allows(&collection.view_rule, caller, None, "GET", &record) => {
-            json(StatusCode::OK, &visible(collection, record, caller))
+            let fields = fields_param(request.uri());
+            json(
+                StatusCode::OK,
+                &pick(visible(collection, record, caller), fields.as_deref()),
+            )
         }
         Ok(_) => super::not_found(),
         Err(e) => internal(&format!("cannot read the record: {e}")),
@@ -174,7 +219,15 @@ pub(crate) async fn view(app: &App, caller: &Caller, collection: &str, id: &str)
 
 /// `POST …/records`
 pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, collection: &str) -> Response<Body> {
-    let target = match open(app, collection, caller, |c| &c.create_rule).await {
+    let target = match open(
+        app,
+        collection,
+        caller,
+        |c| &c.create_rule,
+        MISSING_OR_INVALID_COLLECTION,
+    )
+    .await
+    {
         Ok(target) => target,
         Err(refusal) => return refusal,
     };
@@ -212,12 +265,10 @@ pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, c
             None
         }
     };
-    let now = now_text();
     record.insert("id".into(), json!(id));
     record.insert("collectionId".into(), json!(collection.id));
     record.insert("collectionName".into(), json!(collection.name));
-    record.insert("created".into(), json!(now));
-    record.insert("updated".into(), json!(now));
+    crate::records::stamp(collection, &mut record, true, &now_text());
 
     // The rule first, as PocketBase: a caller it refuses learns nothing about the fields.
     if !allows(&collection.create_rule, caller, Some(&body), "POST", &record) {
@@ -249,7 +300,15 @@ pub(crate) async fn update(
     collection: &str,
     id: &str,
 ) -> Response<Body> {
-    let target = match open(app, collection, caller, |c| &c.update_rule).await {
+    let target = match open(
+        app,
+        collection,
+        caller,
+        |c| &c.update_rule,
+        MISSING_OR_INVALID_COLLECTION,
+    )
+    .await
+    {
         Ok(target) => target,
         Err(refusal) => return refusal,
     };
@@ -291,13 +350,13 @@ pub(crate) async fn update(
     let Some(plan) = plan.filter(|_| errors.is_empty()) else {
         return validation_failed("Failed to update record.", errors);
     };
-    record.insert("updated".into(), json!(now_text()));
+    crate::records::stamp(collection, &mut record, false, &now_text());
     save(&target, &store, caller, record, plan).await
 }
 
 /// `DELETE …/records/{id}`: the record, then its files.
 pub(crate) async fn delete(app: &App, caller: &Caller, collection: &str, id: &str) -> Response<Body> {
-    let target = match open(app, collection, caller, |c| &c.delete_rule).await {
+    let target = match open(app, collection, caller, |c| &c.delete_rule, MISSING_COLLECTION).await {
         Ok(target) => target,
         Err(refusal) => return refusal,
     };

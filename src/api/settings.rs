@@ -231,7 +231,7 @@ pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Resp
     match body.get("filesystem") {
         Some(Value::String(name)) if name == "storage" => {}
         // edgefs keeps no backups, so their S3 filesystem is never enabled.
-        Some(Value::String(name)) if name == "backups" => return failed("S3 storage filesystem is not enabled"),
+        Some(Value::String(name)) if name == "backups" => return failed("S3 storage filesystem is not enabled."),
         other if is_blank(other) => return filesystem_error("validation_required", "Cannot be blank."),
         _ => return filesystem_error("validation_in_invalid", "Must be a valid value."),
     }
@@ -253,7 +253,7 @@ pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Resp
         );
     }
     if errors.is_empty() && !settings.s3.enabled {
-        return failed("S3 storage filesystem is not enabled");
+        return failed("S3 storage filesystem is not enabled.");
     }
     if errors.is_empty() {
         s3_field_errors(&settings.s3, &mut errors);

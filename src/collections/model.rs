@@ -37,6 +37,14 @@ pub enum FieldKind {
     },
     /// `bool`.
     Bool,
+    /// `autodate`: the time the record was created (`onCreate`) and/or last updated
+    /// (`onUpdate`), set by the server; a value in a request body is ignored.
+    Autodate {
+        /// Set when the record is created.
+        on_create: bool,
+        /// Set every time the record is updated.
+        on_update: bool,
+    },
     /// `file`: one or more files stored beside the record.
     File {
         /// The most files the field holds; 1 makes it a single file (a string, not a list).
@@ -168,6 +176,10 @@ impl Field {
                 only_int: flag("onlyInt"),
             },
             "bool" => FieldKind::Bool,
+            "autodate" => FieldKind::Autodate {
+                on_create: flag("onCreate"),
+                on_update: flag("onUpdate"),
+            },
             "file" => FieldKind::File {
                 max_select: unsigned("maxSelect").clamp(1, u64::from(u32::MAX)) as u32,
                 max_size: unsigned("maxSize"),
@@ -232,6 +244,11 @@ impl Field {
                 set("onlyInt", json!(only_int));
             }
             FieldKind::Bool => set("type", json!("bool")),
+            FieldKind::Autodate { on_create, on_update } => {
+                set("type", json!("autodate"));
+                set("onCreate", json!(on_create));
+                set("onUpdate", json!(on_update));
+            }
             FieldKind::File {
                 max_select,
                 max_size,

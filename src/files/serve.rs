@@ -139,6 +139,41 @@ fn validators(headers: &mut HeaderMap, attributes: &Attributes, options: &ServeO
     insert(headers, header::CACHE_CONTROL, cache);
 }
 
+/// Go's text for a 416, which PocketBase sends.
+const RANGE_NOT_SATISFIABLE_BODY: &str = "invalid range: failed to overlap\n";
+
+/// The headers every answer about a file has (disposition, CSP, nosniff); answers the
+/// content type to serve it with (corrected by extension for the types browsers guess).
+fn file_headers(headers: &mut HeaderMap, stored_type: Option<String>, options: &ServeOptions<'_>) -> String {
+    // Without a stored type (S3 sends none with a 304), the name's extension stands in
+    // for it: every stored name got its extension from the sniffed type.
+    let real = stored_type
+        .or_else(|| {
+            let extension = options.filename.rfind('.').map(|at| &options.filename[at..])?;
+            INLINE_CONTENT_TYPES
+                .iter()
+                .find(|t| super::extension_for(t).is_some_and(|e| e.eq_ignore_ascii_case(extension)))
+                .map(|t| (*t).to_owned())
+        })
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let essence = real.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let disposition = if !options.download && INLINE_CONTENT_TYPES.contains(&essence.as_str()) {
+        "inline"
+    } else {
+        "attachment"
+    };
+    insert(
+        headers,
+        header::CONTENT_DISPOSITION,
+        &content_disposition(disposition, options.filename),
+    );
+    insert(headers, header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
+    insert(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    content_type_by_extension(options.filename)
+        .map(str::to_owned)
+        .unwrap_or(real)
+}
+
 /// The answer for a storage read. A missing object is `None`: the caller answers it
 /// like every other denial.
 pub fn serve(outcome: GetOutcome, options: &ServeOptions<'_>) -> Option<Response<Body>> {
@@ -149,37 +184,31 @@ pub fn serve(outcome: GetOutcome, options: &ServeOptions<'_>) -> Option<Response
     match outcome {
         GetOutcome::NotFound => return None,
         GetOutcome::NotModified(attributes) => {
+            // PocketBase's 304 keeps the file's disposition and CSP (not its type).
+            file_headers(headers, attributes.content_type.clone(), options);
             validators(headers, &attributes, options);
             status = StatusCode::NOT_MODIFIED;
         }
-        GetOutcome::RangeNotSatisfiable { size } => {
+        GetOutcome::RangeNotSatisfiable { size, content_type } => {
+            // As PocketBase (Go's ServeContent) answers it: the file's disposition and
+            // CSP, then a short text body instead of the file.
+            file_headers(headers, content_type, options);
+            insert(headers, header::CONTENT_TYPE, "text/plain; charset=utf-8");
             insert(headers, header::CONTENT_RANGE, &format!("bytes */{size}"));
-            insert(headers, header::ACCEPT_RANGES, "bytes");
+            insert(
+                headers,
+                header::CONTENT_LENGTH,
+                &RANGE_NOT_SATISFIABLE_BODY.len().to_string(),
+            );
             status = StatusCode::RANGE_NOT_SATISFIABLE;
+            if !options.head {
+                body = Body::from(RANGE_NOT_SATISFIABLE_BODY);
+            }
         }
         GetOutcome::Found(object) => {
             let attributes = &object.attributes;
-            let real = attributes
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into());
-            let essence = real.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            let disposition = if !options.download && INLINE_CONTENT_TYPES.contains(&essence.as_str()) {
-                "inline"
-            } else {
-                "attachment"
-            };
-            let content_type = content_type_by_extension(options.filename)
-                .map(str::to_owned)
-                .unwrap_or(real);
+            let content_type = file_headers(headers, attributes.content_type.clone(), options);
             insert(headers, header::CONTENT_TYPE, &content_type);
-            insert(
-                headers,
-                header::CONTENT_DISPOSITION,
-                &content_disposition(disposition, options.filename),
-            );
-            insert(headers, header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
-            insert(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
             insert(headers, header::ACCEPT_RANGES, "bytes");
             validators(headers, attributes, options);
             let length = match object.range {
@@ -196,6 +225,10 @@ pub fn serve(outcome: GetOutcome, options: &ServeOptions<'_>) -> Option<Response
                 None => attributes.size,
             };
             insert(headers, header::CONTENT_LENGTH, &length.to_string());
+            // Served as stored, as PocketBase serves it: without this, workerd (and
+            // Cloudflare's edge) gzip a text type for a client that accepts gzip, which
+            // drops Content-Length (a download's progress) and sends it chunked.
+            insert(headers, header::CONTENT_ENCODING, "identity");
             if !options.head {
                 body = object.body;
             }
@@ -303,11 +336,33 @@ mod tests {
         assert_eq!(header(&partial, "content-range"), "bytes 0-9/100");
         assert_eq!(header(&partial, "content-length"), "10");
         assert_eq!(header(&partial, "cache-control"), PROTECTED_CACHE_CONTROL);
-        let unsatisfiable = serve(GetOutcome::RangeNotSatisfiable { size: 100 }, &options).unwrap();
+        let unsatisfiable = serve(
+            GetOutcome::RangeNotSatisfiable {
+                size: 100,
+                content_type: Some("image/png".into()),
+            },
+            &ServeOptions {
+                filename: "cat_abc.png",
+                ..options
+            },
+        )
+        .unwrap();
         assert_eq!(
             (unsatisfiable.status().as_u16(), header(&unsatisfiable, "content-range")),
             (416, "bytes */100")
         );
+        // PocketBase's 416: Go's text body, with the file's disposition and CSP.
+        assert_eq!(header(&unsatisfiable, "content-type"), "text/plain; charset=utf-8");
+        assert_eq!(header(&unsatisfiable, "content-length"), "33");
+        assert_eq!(
+            header(&unsatisfiable, "content-disposition"),
+            "inline; filename=\"cat_abc.png\""
+        );
+        assert_eq!(
+            header(&unsatisfiable, "content-security-policy"),
+            CONTENT_SECURITY_POLICY
+        );
+        assert_eq!(header(&unsatisfiable, "accept-ranges"), "");
         let not_modified = serve(
             GetOutcome::NotModified(Attributes {
                 etag: Some("\"e\"".into()),

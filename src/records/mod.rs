@@ -25,6 +25,36 @@ const LIST_READ_CONCURRENCY: usize = 16;
 /// A record: `id`, `collectionId`, `collectionName`, `created`, `updated` and the fields.
 pub type Record = Map<String, Value>;
 
+/// Sets the server's timestamps on a record being created (`creating`) or updated: the
+/// collection's `autodate` fields (`onCreate` on creation, `onUpdate` on both), and
+/// edgefs's own `created` and `updated`, which order a list without `sort` (insertion
+/// order, as PocketBase's rowid) and which the API shows only when the collection
+/// declares fields of those names — as PocketBase, whose records have them only then.
+pub fn stamp(collection: &Collection, record: &mut Record, creating: bool, now: &str) {
+    let declared = |name: &str| collection.fields.iter().any(|f| f.name == name);
+    for field in &collection.fields {
+        if let crate::collections::FieldKind::Autodate { on_create, on_update } = field.kind {
+            if on_update || (creating && on_create) {
+                record.insert(field.name.clone(), Value::String(now.to_owned()));
+            }
+        }
+    }
+    // A declared field of another type by that name keeps its own value.
+    let own = |name: &str| {
+        !declared(name)
+            || collection
+                .fields
+                .iter()
+                .any(|f| f.name == name && matches!(f.kind, crate::collections::FieldKind::Autodate { .. }))
+    };
+    if creating && own("created") {
+        record.insert("created".into(), Value::String(now.to_owned()));
+    }
+    if own("updated") {
+        record.insert("updated".into(), Value::String(now.to_owned()));
+    }
+}
+
 /// Where records are kept.
 pub trait RecordStore: MaybeSendSync {
     /// The record `id`; `None` when there is none.

@@ -52,7 +52,8 @@ pub fn normalize(
     let mut record = existing.cloned().unwrap_or_default();
     let mut errors = FieldErrors::new();
     for field in &collection.fields {
-        if field.system || matches!(field.kind, FieldKind::File { .. }) {
+        // Files are planned apart; autodates are the server's to set (records::stamp).
+        if field.system || matches!(field.kind, FieldKind::File { .. } | FieldKind::Autodate { .. }) {
             continue;
         }
         let given = body.get(&field.name);
@@ -65,7 +66,7 @@ pub fn normalize(
             FieldKind::Number { min, max, only_int } => number(&current, field.required, *min, *max, *only_int),
             FieldKind::Bool => boolean(&current, field.required),
             FieldKind::Other(_) => Ok(current),
-            FieldKind::File { .. } => unreachable!("skipped above"),
+            FieldKind::File { .. } | FieldKind::Autodate { .. } => unreachable!("skipped above"),
         };
         match result {
             Ok(value) => {

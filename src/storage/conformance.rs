@@ -261,7 +261,7 @@ async fn ranges(storage: &dyn Storage, prefix: String) -> Result<(), String> {
         .await
         .map_err(failed("get"))?;
     ensure!(
-        matches!(outcome, GetOutcome::RangeNotSatisfiable { size: 100 }),
+        matches!(outcome, GetOutcome::RangeNotSatisfiable { size: 100, .. }),
         "a range past the end: {outcome:?}"
     );
     Ok(())

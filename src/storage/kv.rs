@@ -109,7 +109,10 @@ impl Storage for Kv {
                 Some(range) => match resolve_range(range, size) {
                     None => {
                         js::cancel_stream(&body);
-                        return Ok(GetOutcome::RangeNotSatisfiable { size });
+                        return Ok(GetOutcome::RangeNotSatisfiable {
+                            size,
+                            content_type: attributes.content_type.clone(),
+                        });
                     }
                     Some((first, last)) => (
                         js::slice_stream(&body, first as f64, (last - first + 1) as f64).into(),

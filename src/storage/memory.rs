@@ -87,7 +87,12 @@ impl Storage for Memory {
                             total: Some(size),
                         }),
                     ),
-                    None => return Ok(GetOutcome::RangeNotSatisfiable { size }),
+                    None => {
+                        return Ok(GetOutcome::RangeNotSatisfiable {
+                            size,
+                            content_type: entry.attributes.content_type.clone(),
+                        })
+                    }
                 },
             };
             Ok(GetOutcome::Found(Object {

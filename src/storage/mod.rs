@@ -108,6 +108,9 @@ pub enum GetOutcome {
     RangeNotSatisfiable {
         /// The object's size in bytes.
         size: u64,
+        /// The object's content type, when the backend knows it (the answer names the
+        /// file as a full answer would).
+        content_type: Option<String>,
     },
     /// No object at the key.
     NotFound,

@@ -76,7 +76,12 @@ impl R2 {
             let resolved = match options.range {
                 Some(range) => match resolve_range(range, size) {
                     Some(resolved) => Some(resolved),
-                    None => return Ok(GetOutcome::RangeNotSatisfiable { size }),
+                    None => {
+                        return Ok(GetOutcome::RangeNotSatisfiable {
+                            size,
+                            content_type: attributes.content_type.clone(),
+                        })
+                    }
                 },
                 None => None,
             };

@@ -78,6 +78,7 @@ impl<T: Transport> Storage for S3Storage<T> {
                 Err(e) if e.status() == Some(416) => match self.client.head_object(key).await {
                     Ok(meta) => Ok(GetOutcome::RangeNotSatisfiable {
                         size: meta.object_size().unwrap_or(0),
+                        content_type: meta.content_type.clone(),
                     }),
                     Err(e) if e.is_not_found() => Ok(GetOutcome::NotFound),
                     Err(e) => Err(e.into()),

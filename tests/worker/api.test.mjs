@@ -14,6 +14,8 @@ const entry = `${root}build/index.js`;
 
 const HEALTH = { message: "API is healthy.", code: 200, data: {} };
 const NOT_FOUND = { data: {}, message: "The requested resource wasn't found.", status: 404 };
+// PocketBase's answer to a GET that matches none of its routes (its static file server).
+const FILE_NOT_FOUND = { data: {}, message: "File not found.", status: 404 };
 
 let mf;
 
@@ -60,12 +62,15 @@ test("a query string does not change the route", async () => {
 });
 
 test("an unknown path is PocketBase's 404 JSON", async () => {
-  for (const path of ["/", "/api", "/api/health/", "/api/nope", "/API/health", "/api/files/c/r/f.png"]) {
+  for (const path of ["/", "/api", "/api/health/", "/api/nope", "/API/health"]) {
     const response = await mf.dispatchFetch(`http://localhost${path}`);
     assert.equal(response.status, 404, path);
     assert.equal(response.headers.get("content-type"), "application/json", path);
-    assert.deepEqual(await json(response), NOT_FOUND, path);
+    assert.deepEqual(await json(response), FILE_NOT_FOUND, path);
   }
+  const file = await mf.dispatchFetch("http://localhost/api/files/c/r/f.png");
+  assert.equal(file.status, 404);
+  assert.equal((await json(file)).message, "Missing or invalid collection context.");
 });
 
 test("another method on /api/health is a 404", async () => {
@@ -111,7 +116,7 @@ test("URLs with characters http::Uri is strict about still route", async () => {
   for (const path of ["/a|b^c", "/api/health%7C", "/caf%C3%A9/%E2%9C%93", "/x?q=a|b^c`d"]) {
     const response = await mf.dispatchFetch(`http://localhost${path}`);
     assert.equal(response.status, 404, path);
-    assert.deepEqual(await json(response), NOT_FOUND, path);
+    assert.deepEqual(await json(response), FILE_NOT_FOUND, path);
   }
 });
 

@@ -99,9 +99,10 @@ test("scripts/dev.sh serves GET /api/health on 127.0.0.1", { timeout: READY_TIME
 
     const missing = await fetch(`http://127.0.0.1:${port}/api/nope`);
     assert.equal(missing.status, 404);
+    // PocketBase's answer to a GET no route takes.
     assert.deepEqual(await missing.json(), {
       data: {},
-      message: "The requested resource wasn't found.",
+      message: "File not found.",
       status: 404,
     });
   } finally {

@@ -158,7 +158,7 @@ impl wit::GuestStore for StoreImpl {
                 source: RefCell::new(Source::of(object.body)),
             })),
             GetOutcome::NotModified(attributes) => wit::GetResult::NotModified(attributes_to_wit(attributes)),
-            GetOutcome::RangeNotSatisfiable { size } => wit::GetResult::RangeNotSatisfiable(size),
+            GetOutcome::RangeNotSatisfiable { size, .. } => wit::GetResult::RangeNotSatisfiable(size),
             GetOutcome::NotFound => wit::GetResult::NotFound,
         })
     }
@@ -221,7 +221,7 @@ impl wit::GuestStore for StoreImpl {
             match self.storage().get(&key, &options).await? {
                 GetOutcome::Found(object) => Ok(Some(object.body.collect(usize::MAX).await?.to_vec())),
                 GetOutcome::NotFound => Ok(None),
-                GetOutcome::RangeNotSatisfiable { size } => {
+                GetOutcome::RangeNotSatisfiable { size, .. } => {
                     Err(Error::S3(ClientError::S3(Box::new(edgefs::S3Error {
                         status: 416,
                         code: "InvalidRange".into(),
