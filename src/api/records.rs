@@ -558,13 +558,16 @@ fn plan_files(
             let essence = content_type.split(';').next().unwrap_or("").trim().to_owned();
             let stored_name = sanitize(&file.filename, extension_for(&essence));
             if file.size > max_size {
-                field_error.get_or_insert(FieldError::new(
-                    "validation_file_size_limit",
-                    format!(
-                        "Failed to upload {} - the maximum allowed file size is {max_size} bytes.",
-                        file.filename
-                    ),
-                ));
+                field_error.get_or_insert(
+                    FieldError::new(
+                        "validation_file_size_limit",
+                        format!(
+                            "Failed to upload {} - the maximum allowed file size is {max_size} bytes.",
+                            file.filename
+                        ),
+                    )
+                    .with_params(json!({"file": file.filename, "maxSize": max_size})),
+                );
             } else if !mime_types.is_empty() && !mime_types.iter().any(|t| t.eq_ignore_ascii_case(&essence)) {
                 field_error.get_or_insert(FieldError::new(
                     "validation_invalid_mime_type",
@@ -589,10 +592,13 @@ fn plan_files(
             uploads.retain(|upload: &Upload| names.contains(&upload.stored_name));
         }
         if field_error.is_none() && names.len() as u64 > u64::from(*max_select) {
-            field_error = Some(FieldError::new(
-                "validation_too_many_files",
-                format!("The maximum allowed files is {max_select}"),
-            ));
+            field_error = Some(
+                FieldError::new(
+                    "validation_too_many_files",
+                    format!("The maximum allowed files is {max_select}."),
+                )
+                .with_params(json!({"maxSelect": max_select})),
+            );
         }
         if field_error.is_none() && names.is_empty() && field.required {
             field_error = Some(FieldError::new("validation_required", "Cannot be blank."));

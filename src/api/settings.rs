@@ -46,13 +46,6 @@ impl Settings {
     }
 
     pub(crate) fn to_stored(&self) -> Value {
-        let mut value = self.to_public();
-        value["s3"]["secret"] = Value::String(self.s3.secret.expose().to_owned());
-        value
-    }
-
-    /// PocketBase's shape, without the secret.
-    pub fn to_public(&self) -> Value {
         json!({
             "meta": {"appName": self.app_name, "appURL": self.app_url},
             "s3": {
@@ -62,7 +55,50 @@ impl Settings {
                 "endpoint": self.s3.endpoint,
                 "accessKey": self.s3.access_key,
                 "forcePathStyle": self.s3.force_path_style,
+                "secret": self.s3.secret.expose(),
             },
+        })
+    }
+
+    /// PocketBase's shape, without the secret: `meta` and `s3` are edgefs's; the other
+    /// objects PocketBase answers (and its SDK and admin tools read) are there with
+    /// PocketBase's defaults, for features edgefs does not have (mail, backups, logs,
+    /// batch requests, its rate limiter).
+    pub fn to_public(&self) -> Value {
+        let no_s3 = json!({"enabled": false, "bucket": "", "region": "", "endpoint": "", "accessKey": "", "forcePathStyle": false});
+        json!({
+            "meta": {
+                "appName": self.app_name,
+                "appURL": self.app_url,
+                "accentColor": "#1055c9",
+                "senderName": "Support",
+                "senderAddress": "support@example.com",
+                "hideControls": false,
+            },
+            "s3": {
+                "enabled": self.s3.enabled,
+                "bucket": self.s3.bucket,
+                "region": self.s3.region,
+                "endpoint": self.s3.endpoint,
+                "accessKey": self.s3.access_key,
+                "forcePathStyle": self.s3.force_path_style,
+            },
+            "backups": {"cron": "", "cronMaxKeep": 3, "s3": no_s3},
+            "smtp": {"enabled": false, "port": 587, "host": "smtp.example.com", "username": "", "authMethod": "", "tls": false, "localName": ""},
+            "batch": {"enabled": false, "maxRequests": 50, "timeout": 3, "maxBodySize": 0},
+            "logs": {"maxDataSize": 0, "maxDays": 5, "minLevel": 0, "logIP": true, "logAuthId": false},
+            "rateLimits": {
+                "rules": [
+                    {"label": "*:auth", "audience": "", "duration": 3, "maxRequests": 2},
+                    {"label": "*:create", "audience": "", "duration": 5, "maxRequests": 20},
+                    {"label": "/api/batch", "audience": "", "duration": 1, "maxRequests": 3},
+                    {"label": "/api/", "audience": "", "duration": 10, "maxRequests": 300},
+                ],
+                "excludedIPs": [],
+                "enabled": false,
+            },
+            "trustedProxy": {"headers": [], "useLeftmostIP": false},
+            "superuserIPs": [],
         })
     }
 

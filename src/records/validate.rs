@@ -17,6 +17,8 @@ pub struct FieldError {
     pub code: String,
     /// The message for people (`Cannot be blank.`).
     pub message: String,
+    /// PocketBase's `params`: the values the message names (`{"maxSelect": 5}`).
+    pub params: Option<Value>,
 }
 
 impl FieldError {
@@ -25,7 +27,14 @@ impl FieldError {
         FieldError {
             code: code.to_owned(),
             message: message.into(),
+            params: None,
         }
+    }
+
+    /// The same error with PocketBase's `params`.
+    pub fn with_params(mut self, params: Value) -> Self {
+        self.params = Some(params);
+        self
     }
 }
 
@@ -34,6 +43,9 @@ impl From<FieldError> for Value {
         let mut object = Map::new();
         object.insert("code".to_owned(), Value::String(error.code));
         object.insert("message".to_owned(), Value::String(error.message));
+        if let Some(params) = error.params {
+            object.insert("params".to_owned(), params);
+        }
         Value::Object(object)
     }
 }

@@ -86,6 +86,8 @@ const STEPS = [
   ["S3 test of an invalid filesystem", (s) => ({ method: "POST", path: "/api/settings/test/s3", token: s.su, json: { filesystem: "nope" } })],
   ["S3 test of backups", (s) => ({ method: "POST", path: "/api/settings/test/s3", token: s.su, json: { filesystem: "backups" } })],
   ["S3 test of storage", (s) => ({ method: "POST", path: "/api/settings/test/s3", token: s.su, json: { filesystem: "storage" } })],
+  // Compared in shape: the app's name and URL and the S3 server are each side's own.
+  ["settings as a superuser", (s) => ({ path: "/api/settings", token: s.su, configured: ["meta.appName", "meta.appURL", "s3.bucket", "s3.endpoint", "s3.accessKey"] })],
   ["settings PATCH, enabled without a bucket", (s) => ({ method: "PATCH", path: "/api/settings", token: s.su, json: { s3: { enabled: true, bucket: "" } } })],
   // records
   ["create a post as a guest", () => ({ method: "POST", path: "/api/collections/posts/records", json: { title: "by nobody" } })],
@@ -130,6 +132,8 @@ const STEPS = [
     (s) => ({ method: "POST", path: "/api/collections/documents/records", token: s.alice.token, form: form({ name: "doc", owner: s.alice.id }, [["files", TEXT, "doc.txt", "text/plain"]]) }),
     (s, res) => (s.doc = res.json),
   ],
+  ["create a document with six files (maxSelect 5)", (s) => ({ method: "POST", path: "/api/collections/documents/records", token: s.alice.token, form: form({ name: "many", owner: s.alice.id }, Array.from({ length: 6 }, (_, i) => ["files", TEXT, `f${i}.txt`, "text/plain"])) })],
+  ["create a post with a cover over 5 MiB", (s) => ({ method: "POST", path: "/api/collections/posts/records", token: s.alice.token, form: form({ title: "big", author: s.alice.id }, [["cover", Buffer.concat([Buffer.from(RED), Buffer.alloc(5 * 1024 * 1024)]), "big.png", "image/png"]]) })],
   ["create a document for someone else", (s) => ({ method: "POST", path: "/api/collections/documents/records", token: s.alice.token, json: { name: "doc", owner: s.bob.id } })],
   [
     "file token as the owner",
@@ -271,7 +275,13 @@ for (const storage of ["local", "s3"]) describe(`differential on ${storage} stor
     test(name, async (t) => {
       const answers = {};
       for (const [label, side] of Object.entries(sides)) {
-        const answer = await send(side.target, build(side.state));
+        const request = build(side.state);
+        const answer = await send(side.target, request);
+        for (const path of request.configured ?? []) {
+          const keys = path.split(".");
+          const parent = keys.slice(0, -1).reduce((o, k) => o?.[k], answer.json);
+          if (parent && keys.at(-1) in parent) parent[keys.at(-1)] = "<configured>";
+        }
         if (remember && answer.status < 300) remember(side.state, answer);
         answers[label] = answer;
       }
