@@ -46,17 +46,20 @@ impl Settings {
     }
 
     pub(crate) fn to_stored(&self) -> Value {
+        let mut s3 = self.s3_public();
+        s3["secret"] = Value::String(self.s3.secret.expose().to_owned());
+        json!({"meta": {"appName": self.app_name, "appURL": self.app_url}, "s3": s3})
+    }
+
+    /// PocketBase's `s3` object, without the secret.
+    fn s3_public(&self) -> Value {
         json!({
-            "meta": {"appName": self.app_name, "appURL": self.app_url},
-            "s3": {
-                "enabled": self.s3.enabled,
-                "bucket": self.s3.bucket,
-                "region": self.s3.region,
-                "endpoint": self.s3.endpoint,
-                "accessKey": self.s3.access_key,
-                "forcePathStyle": self.s3.force_path_style,
-                "secret": self.s3.secret.expose(),
-            },
+            "enabled": self.s3.enabled,
+            "bucket": self.s3.bucket,
+            "region": self.s3.region,
+            "endpoint": self.s3.endpoint,
+            "accessKey": self.s3.access_key,
+            "forcePathStyle": self.s3.force_path_style,
         })
     }
 
@@ -75,14 +78,7 @@ impl Settings {
                 "senderAddress": "support@example.com",
                 "hideControls": false,
             },
-            "s3": {
-                "enabled": self.s3.enabled,
-                "bucket": self.s3.bucket,
-                "region": self.s3.region,
-                "endpoint": self.s3.endpoint,
-                "accessKey": self.s3.access_key,
-                "forcePathStyle": self.s3.force_path_style,
-            },
+            "s3": self.s3_public(),
             "backups": {"cron": "", "cronMaxKeep": 3, "s3": no_s3},
             "smtp": {"enabled": false, "port": 587, "host": "smtp.example.com", "username": "", "authMethod": "", "tls": false, "localName": ""},
             "batch": {"enabled": false, "maxRequests": 50, "timeout": 3, "maxBodySize": 0},

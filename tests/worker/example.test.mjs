@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { startSeaweedFs } from "./lib/seaweedfs.mjs";
+import { s3Variables, startSeaweedFs } from "./lib/seaweedfs.mjs";
 import { workerModules } from "./lib/worker.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -33,14 +33,7 @@ describe("the workers-rs example Worker", () => {
     mf = new Miniflare({
       ...workerModules(root, entry),
       r2Buckets: ["BUCKET"],
-      bindings: {
-        S3_BUCKET: seaweed.bucket,
-        S3_REGION: seaweed.region,
-        S3_ENDPOINT: seaweed.endpoint,
-        S3_ACCESS_KEY: seaweed.accessKey,
-        S3_SECRET_KEY: seaweed.secretKey,
-        S3_FORCE_PATH_STYLE: "true",
-      },
+      bindings: s3Variables(seaweed),
       host: "127.0.0.1",
       port: 0,
     });

@@ -123,6 +123,18 @@ export async function startSeaweedFs(bucket) {
   }
 }
 
+/** The `S3_*` variables (PocketBase's names, read by edgefs) for this server's bucket. */
+export function s3Variables(server) {
+  return {
+    S3_BUCKET: server.bucket,
+    S3_REGION: server.region,
+    S3_ENDPOINT: server.endpoint,
+    S3_ACCESS_KEY: server.accessKey,
+    S3_SECRET_KEY: server.secretKey,
+    S3_FORCE_PATH_STYLE: "true",
+  };
+}
+
 /** The keys under `prefix` in the server's bucket (ListObjectsV2, every page). */
 export async function listKeys(server, prefix) {
   const keys = [];

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { recordId, userToken } from "./jwt.mjs";
-import { listKeys, startSeaweedFs } from "./seaweedfs.mjs";
+import { listKeys, s3Variables, startSeaweedFs } from "./seaweedfs.mjs";
 
 export const BACKENDS = ["memory", "kv", "r2", "s3"];
 
@@ -60,15 +60,7 @@ export async function startWorker(root, backend) {
       break;
     case "s3":
       seaweed = await startSeaweedFs("edgefs-sdk");
-      Object.assign(bindings, {
-        S3_ENABLED: "true",
-        S3_BUCKET: seaweed.bucket,
-        S3_REGION: seaweed.region,
-        S3_ENDPOINT: seaweed.endpoint,
-        S3_ACCESS_KEY: seaweed.accessKey,
-        S3_SECRET_KEY: seaweed.secretKey,
-        S3_FORCE_PATH_STYLE: "true",
-      });
+      Object.assign(bindings, { S3_ENABLED: "true", ...s3Variables(seaweed) });
       break;
     default:
       throw new Error(`unknown backend ${backend}`);
