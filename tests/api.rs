@@ -125,6 +125,11 @@ impl Client {
         self.send(builder.body(Body::from(body)).unwrap())
     }
 
+    /// `PUT /api/collections/import` with `body` (`{"collections": […], "deleteMissing": …}`).
+    fn import(&self, token: &str, body: Value) -> Answer {
+        self.request("PUT", "/api/collections/import", Some(token), Some(body))
+    }
+
     fn superuser(&self) -> String {
         let answer = self.request(
             "POST",
@@ -288,12 +293,7 @@ fn collections_read_and_import() {
     );
     assert_eq!(client.request("GET", "/api/collections/posts", None, None).status, 401);
 
-    let bad = client.request(
-        "PUT",
-        "/api/collections/import",
-        Some(&su),
-        Some(json!({"collections": [{"name": "notes", "type": "base", "listRule": "title = ", "fields": [{"name": "title", "type": "text"}]}]})),
-    );
+    let bad = client.import(&su, json!({"collections": [{"name": "notes", "type": "base", "listRule": "title = ", "fields": [{"name": "title", "type": "text"}]}]}));
     assert_eq!(bad.status, 400);
     let bad = bad.json();
     assert_eq!(bad["message"], "Failed to import collections.");
@@ -311,12 +311,7 @@ fn collections_read_and_import() {
         "nothing imported"
     );
 
-    let good = client.request(
-        "PUT",
-        "/api/collections/import",
-        Some(&su),
-        Some(json!({"collections": [{"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": [{"name": "title", "type": "text"}]}], "deleteMissing": false})),
-    );
+    let good = client.import(&su, json!({"collections": [{"name": "notes", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "fields": [{"name": "title", "type": "text"}]}], "deleteMissing": false}));
     assert_eq!(good.status, 204);
     assert_eq!(
         client.request("GET", "/api/collections/notes", Some(&su), None).status,
@@ -634,12 +629,7 @@ fn protected_files_need_a_file_token_that_passes_the_view_rule() {
 fn null_rules_are_superusers_only() {
     let client = Client::new();
     let su = client.superuser();
-    let import = client.request(
-        "PUT",
-        "/api/collections/import",
-        Some(&su),
-        Some(json!({"collections": [{"name": "secrets", "type": "base", "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null, "fields": [{"name": "value", "type": "text"}]}]})),
-    );
+    let import = client.import(&su, json!({"collections": [{"name": "secrets", "type": "base", "listRule": null, "viewRule": null, "createRule": null, "updateRule": null, "deleteRule": null, "fields": [{"name": "value", "type": "text"}]}]}));
     assert_eq!(import.status, 204);
     let user = user_token("u00000000000001");
     for (method, path) in [
@@ -770,12 +760,7 @@ fn settings_and_collections_reach_every_isolate_through_the_config_store() {
         Some(json!({"meta": {"appName": "shared"}})),
     );
     assert_eq!(patched.status, 200);
-    let imported = first.request(
-        "PUT",
-        "/api/collections/import",
-        Some(&su),
-        Some(json!({"collections": [{"name": "notes", "type": "base", "listRule": "", "fields": [{"name": "title", "type": "text"}]}]})),
-    );
+    let imported = first.import(&su, json!({"collections": [{"name": "notes", "type": "base", "listRule": "", "fields": [{"name": "title", "type": "text"}]}]}));
     assert_eq!(imported.status, 204);
     let settings = second.request("GET", "/api/settings", Some(&su), None).json();
     assert_eq!(settings["meta"]["appName"], "shared");
@@ -958,14 +943,12 @@ fn failed_sign_ins_lock_out_that_client_for_a_minute() {
 fn hidden_fields_are_searchable_by_superusers_only() {
     let client = Client::new();
     let su = client.superuser();
-    let imported = client.request(
-        "PUT",
-        "/api/collections/import",
-        Some(&su),
-        Some(json!({"collections": [{
+    let imported = client.import(
+        &su,
+        json!({"collections": [{
             "name": "notes", "type": "base", "listRule": "pin != 'locked'", "viewRule": "", "createRule": null,
             "fields": [{"name": "title", "type": "text"}, {"name": "pin", "type": "text", "hidden": true}],
-        }]})),
+        }]}),
     );
     assert_eq!(imported.status, 204, "{}", String::from_utf8_lossy(&imported.bytes));
     for (title, pin) in [("a", "hunter2"), ("b", "locked")] {
@@ -1072,11 +1055,9 @@ fn a_collection_id_that_is_not_a_single_key_segment_is_refused() {
     let client = Client::new();
     let su = client.superuser();
     for id in ["pbc_1125843985/x", ".edgefs", "../records"] {
-        let answer = client.request(
-            "PUT",
-            "/api/collections/import",
-            Some(&su),
-            Some(json!({"collections": [{"id": id, "name": "evil", "type": "base", "listRule": "", "fields": []}]})),
+        let answer = client.import(
+            &su,
+            json!({"collections": [{"id": id, "name": "evil", "type": "base", "listRule": "", "fields": []}]}),
         );
         assert_eq!(answer.status, 400, "{id}");
         let message = answer.json()["data"]["collections"]["message"]
@@ -1201,18 +1182,16 @@ fn the_s3_test_signs_with_the_saved_secret_only_for_the_saved_endpoint() {
 fn created_and_updated_are_answered_only_where_declared_and_set_by_the_server() {
     let client = Client::new();
     let su = client.superuser();
-    let imported = client.request(
-        "PUT",
-        "/api/collections/import",
-        Some(&su),
-        Some(json!({"collections": [
+    let imported = client.import(
+        &su,
+        json!({"collections": [
             {"name": "plain", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
              "fields": [{"name": "title", "type": "text"}]},
             {"name": "stamped", "type": "base", "listRule": "", "viewRule": "", "createRule": "", "updateRule": "",
              "fields": [{"name": "title", "type": "text"},
                         {"name": "created", "type": "autodate", "onCreate": true, "onUpdate": false},
                         {"name": "changed", "type": "autodate", "onCreate": true, "onUpdate": true}]},
-        ]})),
+        ]}),
     );
     assert_eq!(imported.status, 204, "{}", String::from_utf8_lossy(&imported.bytes));
     // As PocketBase 0.23+: a collection without autodate fields has no dates in its records.

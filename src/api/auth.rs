@@ -189,7 +189,7 @@ impl Failures {
 
 /// The client's address as Cloudflare gives it (`CF-Connecting-IP`, which a client
 /// cannot set at the edge); one shared bucket where there is none (`wrangler dev`, tests).
-fn client_address(headers: &HeaderMap) -> String {
+pub(crate) fn client_address(headers: &HeaderMap) -> String {
     headers
         .get("cf-connecting-ip")
         .and_then(|v| v.to_str().ok())
@@ -231,13 +231,8 @@ fn auth_answer(signer: &Signer, email: &str) -> Response<Body> {
 /// `POST /api/collections/_superusers/auth-with-password` `{identity, password}`.
 /// After [`MAX_FAILED_SIGN_INS`] failures from one client in a minute, every attempt
 /// from it is PocketBase's 429 until the minute is over.
-pub(crate) fn auth_with_password(
-    app: &App,
-    headers: &HeaderMap,
-    body: Result<Value, Response<Body>>,
-) -> Response<Body> {
-    let client = client_address(headers);
-    if app.sign_in_failures.locked(&client, now()) {
+pub(crate) fn auth_with_password(app: &App, client: &str, body: Result<Value, Response<Body>>) -> Response<Body> {
+    if app.sign_in_failures.locked(client, now()) {
         return error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests.");
     }
     let body = match body {
@@ -279,10 +274,10 @@ pub(crate) fn auth_with_password(
     );
     let password_ok = constant_time_eq(password.as_bytes(), env.superuser_password.expose().as_bytes());
     if !(email_ok & password_ok) {
-        app.sign_in_failures.failed(&client, now());
+        app.sign_in_failures.failed(client, now());
         return error(StatusCode::BAD_REQUEST, "Failed to authenticate.");
     }
-    app.sign_in_failures.succeeded(&client);
+    app.sign_in_failures.succeeded(client);
     auth_answer(signer, &env.superuser_email)
 }
 

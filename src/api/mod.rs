@@ -98,8 +98,8 @@ async fn dispatch(app: &App, route: Route, request: Request<Body>) -> Response<B
     match route {
         Route::Health => health().await,
         Route::SuperuserAuthWithPassword => {
-            let headers = request.headers().clone();
-            auth::auth_with_password(app, &headers, read_json(request).await)
+            let client = auth::client_address(request.headers());
+            auth::auth_with_password(app, &client, read_json(request).await)
         }
         Route::SuperuserAuthRefresh => auth::auth_refresh(app, &caller),
         Route::FileToken => auth::file_token(app, &caller),

@@ -31,7 +31,6 @@ pub type Record = Map<String, Value>;
 /// order, as PocketBase's rowid) and which the API shows only when the collection
 /// declares fields of those names — as PocketBase, whose records have them only then.
 pub fn stamp(collection: &Collection, record: &mut Record, creating: bool, now: &str) {
-    let declared = |name: &str| collection.fields.iter().any(|f| f.name == name);
     for field in &collection.fields {
         if let crate::collections::FieldKind::Autodate { on_create, on_update } = field.kind {
             if on_update || (creating && on_create) {
@@ -39,18 +38,12 @@ pub fn stamp(collection: &Collection, record: &mut Record, creating: bool, now: 
             }
         }
     }
-    // A declared field of another type by that name keeps its own value.
-    let own = |name: &str| {
-        !declared(name)
-            || collection
-                .fields
-                .iter()
-                .any(|f| f.name == name && matches!(f.kind, crate::collections::FieldKind::Autodate { .. }))
-    };
-    if creating && own("created") {
+    // edgefs's own, where the collection has no field of that name (a declared one,
+    // autodate or not, is the collection's to fill).
+    if creating && collection.field("created").is_none() {
         record.insert("created".into(), Value::String(now.to_owned()));
     }
-    if own("updated") {
+    if collection.field("updated").is_none() {
         record.insert("updated".into(), Value::String(now.to_owned()));
     }
 }
