@@ -3,7 +3,7 @@
 //! Layers, from the bottom up:
 //! * [`protocol`] — S3 without IO: settings, URLs (path or virtual-hosted style),
 //!   signing through [`edgefs_sigv4`], one request builder and parser per operation,
-//!   S3's error model;
+//!   S3's error model, and each provider's quirks ([`Profile`]);
 //! * [`transport`] — the one place that does network IO: a [`Transport`] sends an
 //!   `http::Request<Body>`; implementations for JavaScript `fetch` (feature `js`),
 //!   `wasi:http` (feature `wasi-http`) and hyper (feature `native`);
@@ -46,5 +46,5 @@ pub mod transport;
 pub use client::{GetObjectOutput, RetryPolicy, S3Client, UploadConfig};
 pub use edgefs_sigv4::Secret;
 pub use error::{Error, SettingsError};
-pub use protocol::{S3Error, S3Settings};
+pub use protocol::{Profile, Provider, S3Error, S3Settings};
 pub use transport::{Body, Transport};

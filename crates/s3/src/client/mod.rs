@@ -3,8 +3,10 @@
 //! It signs each attempt afresh (the date is part of the signature), retries what is
 //! safe to retry, reads error answers into [`S3Error`]s, and streams bodies both ways:
 //! downloads come back as a [`Body`] stream, and [`S3Client::upload`] cuts a stream of
-//! any length into multipart parts as it arrives.
+//! any length into multipart parts as it arrives. Each request is shaped for the
+//! provider's [`Profile`] first.
 
+pub mod observed;
 mod retry;
 mod upload;
 
@@ -13,7 +15,7 @@ pub use upload::{UploadConfig, MIN_PART_SIZE};
 
 use crate::error::Error;
 use crate::protocol::actions::*;
-use crate::protocol::{Bucket, S3Error, S3Request, S3Settings, Target};
+use crate::protocol::{Bucket, Profile, S3Error, S3Request, S3Settings, Target};
 use crate::transport::{Body, Transport};
 use bytes::Bytes;
 use http::{HeaderMap, Method};
@@ -76,6 +78,7 @@ pub struct S3Client<T> {
     transport: T,
     retry: RetryPolicy,
     upload: UploadConfig,
+    profile: Profile,
 }
 
 impl<T> std::fmt::Debug for S3Client<T> {
@@ -83,6 +86,7 @@ impl<T> std::fmt::Debug for S3Client<T> {
         f.debug_struct("S3Client")
             .field("bucket", &self.bucket)
             .field("retry", &self.retry)
+            .field("profile", &self.profile.provider)
             .finish()
     }
 }
@@ -94,14 +98,29 @@ impl<T: Transport> S3Client<T> {
     }
 
     /// A client for a bucket already validated, e.g. one with a session token, with the
-    /// default retry policy and upload configuration.
+    /// default retry policy and upload configuration, and the profile of the endpoint's
+    /// host ([`Profile::for_endpoint`]).
     pub fn from_bucket(bucket: Bucket, transport: T) -> Self {
+        let profile = Profile::for_endpoint(bucket.endpoint());
         S3Client {
             bucket,
             transport,
             retry: RetryPolicy::default(),
             upload: UploadConfig::default(),
+            profile,
         }
+    }
+
+    /// Shapes requests for another provider's quirks than the endpoint's host names, e.g.
+    /// the one the S3 test detected.
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// The provider profile requests are shaped for.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
     }
 
     /// Replaces the default [`RetryPolicy`] (3 retries, waits of up to 100 ms doubling to 5 s).
@@ -129,7 +148,8 @@ impl<T: Transport> S3Client<T> {
 
     /// Signs and sends one request, retrying what is safe to retry. Answers other than
     /// 2xx and 304 become errors.
-    pub async fn send(&self, request: S3Request, target: Target) -> Result<http::Response<Body>, Error> {
+    pub async fn send(&self, mut request: S3Request, target: Target) -> Result<http::Response<Body>, Error> {
+        self.profile.apply(&mut request);
         let mut request = Some(request);
         let mut retry = 0;
         loop {
@@ -141,7 +161,11 @@ impl<T: Transport> S3Client<T> {
                 None
             };
             let signed = self.bucket.sign(current, crate::clock::now())?;
-            let error = match self.transport.send(signed).await {
+            let answer = self.transport.send(signed).await;
+            if let Ok(response) = &answer {
+                observed::remember(self.bucket.endpoint(), response.headers());
+            }
+            let error = match answer {
                 Ok(response) if response.status().is_success() || response.status() == 304 => return Ok(response),
                 Ok(response) => {
                     let status = response.status().as_u16();

@@ -149,23 +149,31 @@ impl<T: Transport> S3Client<T> {
         }));
         // Boxed with an explicit lifetime: an unboxed `async move` returned from this
         // closure hides from the compiler that the whole upload future is `Send`.
-        let upload_one = |(index, part): (usize, Result<Bytes, Error>)| -> BoxFuture<'_, Result<CompletedPart, Error>> {
-            Box::pin(async move {
-                let part_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-                let etag = self
-                    .upload_part(key, upload_id, part_number, Body::from_bytes(part?))
-                    .await?;
-                Ok(CompletedPart { part_number, etag })
-            })
-        };
-        let mut parts: Vec<CompletedPart> = head
+        let upload_one =
+            |(index, part): (usize, Result<Bytes, Error>)| -> BoxFuture<'_, Result<(CompletedPart, u64), Error>> {
+                Box::pin(async move {
+                    let part_number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                    let part = part?;
+                    let size = part.len() as u64;
+                    let etag = self
+                        .upload_part(key, upload_id, part_number, Body::from_bytes(part))
+                        .await?;
+                    Ok((CompletedPart { part_number, etag }, size))
+                })
+            };
+        let mut parts: Vec<(CompletedPart, u64)> = head
             .chain(rest)
             .enumerate()
             .map(upload_one)
             .buffer_unordered(self.upload.concurrency)
             .try_collect()
             .await?;
-        edgefs_sigv4::sorting::sort_by(&mut parts, |a, b| a.part_number.cmp(&b.part_number));
+        edgefs_sigv4::sorting::sort_by(&mut parts, |a, b| a.0.part_number.cmp(&b.0.part_number));
+        // The cutter makes every part but the last the same size; a provider that needs
+        // it (R2) would refuse the completion otherwise, so it is checked, not assumed.
+        let sizes: Vec<u64> = parts.iter().map(|(_, size)| *size).collect();
+        self.profile.check_part_sizes(&sizes)?;
+        let parts: Vec<CompletedPart> = parts.into_iter().map(|(part, _)| part).collect();
         self.complete_multipart_upload(key, upload_id, &parts).await
     }
 }

@@ -108,6 +108,12 @@ impl Bucket {
         self
     }
 
+    /// The endpoint: where requests go, and whose host names the provider
+    /// ([`Profile::for_endpoint`](super::Profile::for_endpoint)).
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
     /// The bucket's name.
     pub fn name(&self) -> &str {
         &self.name
