@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::fault_proxy::{Fault, FaultProxy};
 use support::harness::Runner;
+use support::provider_imitation::ProviderImitation;
 use support::raw_http;
 use support::servers::{start_garage, start_seaweedfs, Kind, Server};
 
@@ -698,6 +699,366 @@ async fn malformed_and_truncated_answers(ctx: Ctx) {
     assert!(!text.is_empty());
 }
 
+// ---------------------------------------------------------------- provider profiles
+
+use base64::Engine as _;
+use edgefs::client::observed;
+use edgefs::s3::{Profile, Provider, S3Request, Target};
+
+/// The provider profile of the real server a context talks to.
+fn own_provider(kind: Kind) -> Provider {
+    match kind {
+        Kind::SeaweedFs => Provider::SeaweedFs,
+        Kind::Garage => Provider::Garage,
+    }
+}
+
+/// A client through the loopback port of a proxy, path style, no retries, 5 MiB parts.
+fn via(ctx: &Ctx, port: u16, profile: Profile) -> Client {
+    let mut settings = ctx.settings.clone();
+    settings.endpoint = format!("http://127.0.0.1:{port}");
+    settings.force_path_style = true;
+    S3Client::new(&settings, NativeTransport::new())
+        .unwrap()
+        .with_retry(RetryPolicy::none())
+        .with_profile(profile)
+        .with_upload_config(UploadConfig {
+            part_size: edgefs::client::MIN_PART_SIZE,
+            concurrency: 2,
+        })
+}
+
+/// Each server is named by its answers — SeaweedFS in `Server`, on answers and error
+/// answers alike; Garage, which sends no `Server`, by its uploads' 64-hex-digit version
+/// ids — and the profile follows (the host `127.0.0.1` names nobody).
+async fn detected_provider(ctx: Ctx) {
+    let expected = own_provider(ctx.kind);
+    let endpoint = ctx.client.bucket().endpoint().clone();
+    observed::forget(&endpoint);
+    assert_eq!(
+        ctx.client.profile().provider,
+        Provider::Generic,
+        "the host names no provider"
+    );
+    ctx.client
+        .put_object(
+            &ctx.key("named.txt"),
+            Body::from("who are you"),
+            &ObjectOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(observed::answered_by(&endpoint), Some(expected));
+    assert_eq!(
+        Profile::detect(&endpoint, observed::answered_by(&endpoint)).provider,
+        expected
+    );
+
+    if ctx.kind == Kind::SeaweedFs {
+        observed::forget(&endpoint);
+        let wrong = ctx.client_with(|s| s.secret = "not-the-secret".into());
+        wrong.head_bucket().await.expect_err("a wrong secret is refused");
+        assert_eq!(
+            observed::answered_by(&endpoint),
+            Some(expected),
+            "an error answer names it too"
+        );
+    }
+}
+
+/// edgefs's own requests, shaped for `client`'s profile: a put with metadata, a
+/// two-part upload, whole and ranged reads, a copy, a listing and a batch delete.
+async fn exercise(client: &Client, prefix: &str) {
+    let name = client.profile().provider.name();
+    let key = format!("{prefix}{name}/object.bin");
+    let options = ObjectOptions::default()
+        .content_type("application/octet-stream")
+        .metadata("profile", name);
+    client.put_object(&key, Body::from("small"), &options).await.unwrap();
+    let (body, digest) = chunked_stream(5 * MIB + 4096, 256 * 1024, None);
+    client.upload(&key, body, &options).await.unwrap();
+    let whole = client.get_object(&key, &GetObject::new()).await.unwrap();
+    assert_eq!(whole.meta.metadata.get("profile").map(String::as_str), Some(name));
+    assert_eq!(<[u8; 32]>::from(Sha256::digest(read_all(whole.body).await)), digest);
+    let ranged = client
+        .get_object(&key, &GetObject::new().range(ByteRange::Inclusive(5, 9)))
+        .await
+        .unwrap();
+    assert_eq!(ranged.status, 206);
+    assert_eq!(read_all(ranged.body).await.len(), 5);
+    let copy = format!("{prefix}{name}/copy.bin");
+    client.copy_object(&key, &copy, &CopyObject::default()).await.unwrap();
+    let listed = client.list_all(&format!("{prefix}{name}/")).await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let deleted = client.delete_objects(&[key, copy]).await.unwrap();
+    assert!(deleted.errors.is_empty(), "{:?}", deleted.errors);
+}
+
+/// A PUT a caller built with the headers some provider refuses (flexible checksums,
+/// tagging when `tagging`), then a GET with an empty `Range`: the profile strips what
+/// its provider refuses, and the server takes the rest.
+async fn caller_built_requests(client: &Client, key: &str, tagging: bool) -> Result<(), Error> {
+    let content = b"built by the caller";
+    let crc = base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(content).to_be_bytes());
+    let mut put = S3Request::new(http::Method::PUT, Some(key))
+        .header("x-amz-checksum-crc32", &crc)?
+        .header("x-amz-sdk-checksum-algorithm", "CRC32")?
+        .body(Body::from(content.to_vec()));
+    if tagging {
+        put = put.header("x-amz-tagging", "made-by=edgefs")?;
+    }
+    client.send(put, Target::Object).await?;
+    let get = S3Request::new(http::Method::GET, Some(key)).header("range", "")?;
+    let answer = client.send(get, Target::Object).await?;
+    assert_eq!(
+        answer.status(),
+        200,
+        "an empty Range is not sent: the whole object comes back"
+    );
+    assert_eq!(read_all(answer.into_body()).await, content);
+    Ok(())
+}
+
+/// Requests made under every profile are accepted by the real server; under the
+/// server's own profile, so are a caller's checksum and tagging headers, and the
+/// server's tagging API answers as the profile says (Garage: 501 NotImplemented).
+async fn every_profile_is_accepted(ctx: Ctx) {
+    for provider in Provider::ALL {
+        let client = ctx
+            .client_with(|_| {})
+            .with_profile(provider.profile())
+            .with_upload_config(UploadConfig {
+                part_size: edgefs::client::MIN_PART_SIZE,
+                concurrency: 2,
+            });
+        exercise(&client, &ctx.prefix).await;
+    }
+    let own = own_provider(ctx.kind).profile();
+    let client = ctx.client_with(|_| {}).with_profile(own);
+    let key = ctx.key("caller-built.txt");
+    caller_built_requests(&client, &key, true)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", own.provider.name()));
+    let tags = client
+        .send(
+            S3Request::new(http::Method::GET, Some(&key)).query("tagging", ""),
+            Target::Object,
+        )
+        .await;
+    assert_eq!(tags.is_ok(), own.quirks.tagging_supported, "{tags:?}");
+    if let Err(error) = tags {
+        assert_eq!(error.status(), Some(501), "{error}");
+    }
+    client.delete_object(&key).await.unwrap();
+}
+
+/// Each hosted provider imitated by the fake proxy, in front of the real server: edgefs
+/// under that provider's profile is never refused — while the same refusals do meet a
+/// client that sends what the provider refuses, with the provider's own words.
+async fn imitated_providers_never_refuse_edgefs(ctx: Ctx) {
+    let own = own_provider(ctx.kind).profile();
+    for provider in [
+        Provider::Aws,
+        Provider::Minio,
+        Provider::DigitalOceanSpaces,
+        Provider::R2,
+        Provider::B2,
+    ] {
+        let imitation = ProviderImitation::start(provider, ctx.port).await;
+        let client = via(&ctx, imitation.port, provider.profile());
+        exercise(&client, &ctx.prefix).await;
+        let key = ctx.key(&format!("{}/caller-built.txt", provider.name()));
+        caller_built_requests(&client, &key, own.quirks.tagging_supported)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", provider.name()));
+        client.delete_object(&key).await.unwrap();
+        assert!(imitation.requests() > 10);
+        assert_eq!(imitation.refusals(), Vec::<String>::new(), "{}", provider.name());
+
+        // The refusals are real: a client shaped for AWS sends what this provider refuses.
+        let careless = via(&ctx, imitation.port, Provider::Aws.profile());
+        let refused = caller_built_requests(&careless, &key, false).await;
+        match provider {
+            Provider::B2 => {
+                let (error, text) = error_text(refused);
+                assert_eq!(error.code(), Some("InvalidArgument"), "{text}");
+                assert!(
+                    text.contains("Unsupported header 'x-amz-checksum-crc32' received for this API call."),
+                    "{text}"
+                );
+            }
+            Provider::R2 => {
+                let (error, text) = error_text(refused);
+                assert_eq!(
+                    (error.code(), error.status()),
+                    (Some("NotImplemented"), Some(501)),
+                    "{text}"
+                );
+                assert!(text.contains("Header 'x-amz-checksum-crc32' with value"), "{text}");
+                // Unequal parts, as a caller of the multipart primitives could send them.
+                let multipart = ctx.key("r2/unequal.bin");
+                let id = careless
+                    .create_multipart_upload(&multipart, &ObjectOptions::default())
+                    .await
+                    .unwrap();
+                let mut parts = Vec::new();
+                for (number, size) in [(1u32, 5 * MIB + 1), (2, 5 * MIB), (3, 10)] {
+                    let etag = careless
+                        .upload_part(&multipart, &id, number, Body::from(vec![b'p'; size]))
+                        .await
+                        .unwrap();
+                    parts.push(edgefs::s3::actions::CompletedPart {
+                        part_number: number,
+                        etag,
+                    });
+                }
+                let (error, text) = error_text(careless.complete_multipart_upload(&multipart, &id, &parts).await);
+                assert_eq!(error.code(), Some("InvalidPart"), "{text}");
+                assert!(
+                    text.contains("All non-trailing parts must have the same length."),
+                    "{text}"
+                );
+                careless.abort_multipart_upload(&multipart, &id).await.unwrap();
+            }
+            _ => {
+                refused.unwrap_or_else(|e| panic!("{}: {e}", provider.name()));
+                careless.delete_object(&key).await.unwrap();
+            }
+        }
+        let url = format!("http://127.0.0.1:{}/{}/{key}", imitation.port, BUCKET);
+        if provider == Provider::Minio {
+            // What PocketBase sent before v0.28.3, unsigned: refused before any signature check.
+            let answer = raw_http::request("GET", &url, &[("Range", "")], b"").await;
+            assert_eq!(answer.status, 416);
+            assert!(String::from_utf8_lossy(&answer.body).contains("<Code>InvalidRange</Code>"));
+            // And MinIO names itself: the S3 test would pick its profile.
+            let endpoint = careless.bucket().endpoint().clone();
+            assert_eq!(observed::answered_by(&endpoint), Some(Provider::Minio));
+        }
+        if matches!(provider, Provider::Aws | Provider::Minio) {
+            // A DeleteObjects without Content-MD5 (edgefs always sends it).
+            let delete = format!("http://127.0.0.1:{}/{}?delete", imitation.port, BUCKET);
+            let answer = raw_http::request("POST", &delete, &[], b"<Delete></Delete>").await;
+            assert_eq!(answer.status, 400);
+            let text = String::from_utf8_lossy(&answer.body).to_ascii_lowercase();
+            assert!(
+                text.contains("missing required header for this request: content-md5"),
+                "{text}"
+            );
+        }
+    }
+}
+
+/// `POST /api/settings/test/s3` names the profile: in `X-Edgefs-S3-Profile` on its 204,
+/// and in the header, `data.profile` and the message of a 400.
+async fn s3_test_reports_the_profile(ctx: Ctx) {
+    let expected = own_provider(ctx.kind).profile().summary();
+    let answer = s3_test(&ctx.settings, json_body(None)).await;
+    assert_eq!(answer.0, 204, "{}", answer.2);
+    assert_eq!(answer.1.as_deref(), Some(expected.as_str()));
+
+    // Refused: SeaweedFS still names itself in `Server`; Garage's refusals carry nothing
+    // that names it, so an unknown server's profile applies.
+    let refused_by = match ctx.kind {
+        Kind::SeaweedFs => own_provider(ctx.kind),
+        Kind::Garage => Provider::Generic,
+    };
+    let expected = refused_by.profile().summary();
+    let answer = s3_test(&ctx.settings, json_body(Some("not-the-secret"))).await;
+    assert_eq!(answer.0, 400, "{}", answer.2);
+    assert_eq!(answer.1.as_deref(), Some(expected.as_str()));
+    let body: serde_json::Value = serde_json::from_str(&answer.2).unwrap();
+    assert_eq!(body["data"]["profile"]["provider"], refused_by.name());
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Failed to test the S3 filesystem. Raw error:"),
+        "{message}"
+    );
+    assert!(message.ends_with(&format!("(S3 profile: {expected})")), "{message}");
+
+    // A MinIO (imitated): named by its `Server` header.
+    let imitation = ProviderImitation::start(Provider::Minio, ctx.port).await;
+    let mut settings = ctx.settings.clone();
+    settings.endpoint = format!("http://127.0.0.1:{}", imitation.port);
+    let answer = s3_test(&settings, json_body(None)).await;
+    assert_eq!(answer.0, 204, "{}", answer.2);
+    assert_eq!(answer.1.as_deref(), Some("minio; quirks=no-empty-range,path-style"));
+}
+
+fn json_body(secret: Option<&str>) -> serde_json::Value {
+    match secret {
+        Some(secret) => serde_json::json!({"filesystem": "storage", "s3": {"secret": secret}}),
+        None => serde_json::json!({"filesystem": "storage"}),
+    }
+}
+
+/// Runs the S3 test of an in-memory app whose S3 settings are `settings`: (status,
+/// `X-Edgefs-S3-Profile`, body).
+/// (The API's futures are not `Send`: they run on a runtime of their own, as in
+/// tests/api.rs.)
+async fn s3_test(settings: &S3Settings, body: serde_json::Value) -> (u16, Option<String>, String) {
+    let settings = settings.clone();
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(s3_test_in_place(&settings, body))
+    })
+    .await
+    .unwrap()
+}
+
+async fn s3_test_in_place(settings: &S3Settings, body: serde_json::Value) -> (u16, Option<String>, String) {
+    use edgefs::api::{handle, App, Env};
+    let s3 = settings.clone();
+    let env = Env::from_lookup(move |name| {
+        let value = match name {
+            "AUTH_SECRET" => "s3-servers-auth-secret-0123456789abcdef".to_owned(),
+            "SUPERUSER_EMAIL" => "admin@example.test".to_owned(),
+            "SUPERUSER_PASSWORD" => "correct horse battery staple".to_owned(),
+            "S3_ENABLED" => "true".to_owned(),
+            "S3_BUCKET" => s3.bucket.clone(),
+            "S3_REGION" => s3.region.clone(),
+            "S3_ENDPOINT" => s3.endpoint.clone(),
+            "S3_ACCESS_KEY" => s3.access_key.clone(),
+            "S3_SECRET_KEY" => s3.secret.expose().to_owned(),
+            "S3_FORCE_PATH_STYLE" => s3.force_path_style.to_string(),
+            _ => return None,
+        };
+        Some(value)
+    });
+    let app = App::in_memory(env);
+    let request = |method: &str, uri: &str, token: Option<&str>, body: serde_json::Value| {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            builder = builder.header("authorization", token);
+        }
+        builder.body(Body::from(body.to_string())).unwrap()
+    };
+    let sign_in = request(
+        "POST",
+        "/api/collections/_superusers/auth-with-password",
+        None,
+        serde_json::json!({"identity": "admin@example.test", "password": "correct horse battery staple"}),
+    );
+    let answer = handle(&app, sign_in).await;
+    let signed_in: serde_json::Value =
+        serde_json::from_slice(&answer.into_body().collect(1 << 20).await.unwrap()).unwrap();
+    let token = signed_in["token"].as_str().expect("a superuser token").to_owned();
+    let answer = handle(&app, request("POST", "/api/settings/test/s3", Some(&token), body)).await;
+    let status = answer.status().as_u16();
+    let profile = answer
+        .headers()
+        .get("x-edgefs-s3-profile")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = String::from_utf8_lossy(&answer.into_body().collect(1 << 20).await.unwrap()).into_owned();
+    (status, profile, text)
+}
+
 // ---------------------------------------------------------------- the runner
 
 type Case = fn(Ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
@@ -750,6 +1111,10 @@ fn main() -> ExitCode {
             unreachable_endpoint,
             retries_overload_and_internal_errors,
             malformed_and_truncated_answers,
+            detected_provider,
+            every_profile_is_accepted,
+            imitated_providers_never_refuse_edgefs,
+            s3_test_reports_the_profile,
         ];
         for server in [&seaweed, &garage] {
             for path_style in [true, false] {

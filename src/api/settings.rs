@@ -248,6 +248,12 @@ struct Step {
 /// tested before it is saved. The saved secret signs only for the saved endpoint and
 /// access key: a body that names another must bring its own secret, or the test would
 /// send requests signed with the stored secret wherever the body points.
+///
+/// It also names the provider profile that applies (from the endpoint's host, or from
+/// the server's `Server` header for a self-hosted server) and its quirks, without
+/// changing PocketBase's answers: a 204 carries them in `X-Edgefs-S3-Profile`
+/// (`garage; quirks=no-tagging`), a 400 in that header, in `data.profile` and at the end
+/// of its message.
 pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Response<Body>>) -> Response<Body> {
     let (mut settings, body) = match for_superuser(app, caller, body).await {
         Ok(found) => found,
@@ -307,17 +313,59 @@ pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Resp
             )
         }
     };
+    // The storage was built from these settings, so they are valid.
+    let endpoint = settings.s3.validate().ok();
+    if let Some(endpoint) = &endpoint {
+        crate::client::observed::forget(endpoint);
+    }
     let steps = probe(storage.as_ref()).await;
-    match steps
+    let profile = endpoint
+        .as_ref()
+        .map(|endpoint| crate::s3::Profile::detect(endpoint, crate::client::observed::answered_by(endpoint)));
+    let mut answer = match steps
         .iter()
         .find_map(|step| step.outcome.as_ref().err().map(|e| (step.name, e)))
     {
         None => no_content(),
-        Some((name, error)) => with_data(
-            StatusCode::BAD_REQUEST,
-            &format!("Failed to test the S3 filesystem. Raw error: \n{name}: {error}"),
-            json!({"steps": steps.iter().map(|s| step_json(s.name, &s.outcome)).collect::<Vec<_>>()}),
-        ),
+        Some((name, error)) => {
+            let mut data = json!({"steps": steps.iter().map(|s| step_json(s.name, &s.outcome)).collect::<Vec<_>>()});
+            let mut message = format!("Failed to test the S3 filesystem. Raw error: \n{name}: {error}");
+            if let Some(profile) = &profile {
+                data["profile"] = profile_json(profile, &settings.s3);
+                message.push_str(&format!(
+                    "\n(S3 profile: {}{})",
+                    profile.summary(),
+                    path_style_advice(profile, &settings.s3)
+                ));
+            }
+            with_data(StatusCode::BAD_REQUEST, &message, data)
+        }
+    };
+    if let Some(value) = profile.and_then(|p| http::HeaderValue::from_str(&p.summary()).ok()) {
+        answer.headers_mut().insert("x-edgefs-s3-profile", value);
+    }
+    answer
+}
+
+/// The S3 test's `data.profile`: the provider, its quirks, and whether the settings go
+/// against one.
+fn profile_json(profile: &crate::s3::Profile, s3: &S3Settings) -> Value {
+    let mut value = json!({"provider": profile.provider.name(), "quirks": profile.quirk_names()});
+    let advice = path_style_advice(profile, s3);
+    if !advice.is_empty() {
+        value["advice"] = Value::String(advice.trim_start_matches("; ").to_owned());
+    }
+    value
+}
+
+/// For a provider that needs path style while the URLs are virtual-hosted
+/// (`forcePathStyle` off, and an endpoint where a virtual host is possible): what to change.
+fn path_style_advice(profile: &crate::s3::Profile, s3: &S3Settings) -> String {
+    let virtual_hosted = crate::s3::Bucket::new(s3).is_ok_and(|bucket| !bucket.is_path_style());
+    if profile.quirks.path_style == crate::s3::PathStyle::Path && virtual_hosted {
+        format!("; {} needs forcePathStyle on", profile.provider.name())
+    } else {
+        String::new()
     }
 }
 

@@ -3,5 +3,6 @@
 
 pub mod fault_proxy;
 pub mod harness;
+pub mod provider_imitation;
 pub mod raw_http;
 pub mod servers;

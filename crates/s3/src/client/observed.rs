@@ -1,5 +1,6 @@
-//! What clients learnt from servers' answers: the provider a `Server` header named, by
-//! endpoint, so that the S3 test can name a self-hosted server its endpoint does not.
+//! What clients learnt from servers' answers: the provider an answer's headers named
+//! ([`Provider::from_headers`]), by endpoint, so that the S3 test can name a self-hosted
+//! server its endpoint does not.
 
 use crate::protocol::{Endpoint, Provider};
 use http::HeaderMap;
@@ -31,8 +32,8 @@ pub(crate) fn remember(endpoint: &Endpoint, headers: &HeaderMap) {
     seen.push((key, provider));
 }
 
-/// The provider the last answer from `endpoint` named in its `Server` header, if any
-/// client of this process (or Worker isolate) has had one.
+/// The provider the last answer from `endpoint` that named one named, if any client of
+/// this process (or Worker isolate) has had one.
 pub fn answered_by(endpoint: &Endpoint) -> Option<Provider> {
     let key = key(endpoint);
     let seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
@@ -58,9 +59,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         remember(&here, &headers);
         assert_eq!(answered_by(&here), None);
-        headers.insert("server", "garage/2.5.0".parse().unwrap());
+        headers.insert("server", "SeaweedFS 8000GB 4.48".parse().unwrap());
         remember(&here, &headers);
-        assert_eq!(answered_by(&here), Some(Provider::Garage));
+        assert_eq!(answered_by(&here), Some(Provider::SeaweedFs));
         assert_eq!(answered_by(&there), None);
         forget(&here);
         assert_eq!(answered_by(&here), None);
