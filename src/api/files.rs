@@ -10,7 +10,7 @@ use super::app::App;
 use super::auth::{verify, Caller};
 use super::{internal, not_found, query_param};
 use crate::collections::{Access, Collection, FieldKind};
-use crate::files::{get_options, serve, ServeOptions};
+use crate::files::{respond, ServeOptions};
 use crate::records::{Record, RecordStore, StorageRecords};
 use crate::rules::Context;
 use crate::transport::Body;
@@ -90,10 +90,6 @@ pub(crate) async fn download(
     let download = query_param(request.uri(), "download")
         .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "t" | "TRUE" | "True"));
     let key = crate::files::key(&collection.id, record_id, filename);
-    let outcome = match storage.get(&key, &get_options(request.headers())).await {
-        Ok(outcome) => outcome,
-        Err(e) => return internal(&format!("cannot read the file: {e}")),
-    };
     let options = ServeOptions {
         filename,
         download,
@@ -101,5 +97,8 @@ pub(crate) async fn download(
         protected: protected || collection.enforce_view_rule_on_files,
         head: request.method() == http::Method::HEAD,
     };
-    serve(outcome, &options).unwrap_or_else(not_found)
+    match respond(storage.as_ref(), &key, request.headers(), &options).await {
+        Ok(answer) => answer.unwrap_or_else(not_found),
+        Err(e) => internal(&format!("cannot read the file: {e}")),
+    }
 }

@@ -2,11 +2,12 @@
 //! content types sniffed from the bytes, and the headers of a file download.
 
 mod names;
+pub mod ranges;
 mod serve;
 mod sniff;
 
 pub use names::sanitize;
-pub use serve::{content_disposition, get_options, parse_range, serve, ServeOptions};
+pub use serve::{content_disposition, get_options, respond, serve, ServeOptions};
 pub use sniff::{content_type_for, extension_for};
 
 /// Where a record's file lives: `{collectionId}/{recordId}/{filename}`, PocketBase's layout.

@@ -1,9 +1,10 @@
 //! The HTTP answer to a file download, with PocketBase's headers and edgefs's additions
 //! (ETag, and protected files kept out of shared caches).
 
-use crate::s3::actions::ByteRange;
-use crate::storage::{Attributes, GetOptions, GetOutcome};
+use super::ranges::{self, RangeRequest, Resolved};
+use crate::storage::{Attributes, GetOptions, GetOutcome, Storage};
 use crate::transport::Body;
+use crate::Error;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
@@ -74,29 +75,12 @@ pub struct ServeOptions<'a> {
 pub fn get_options(headers: &HeaderMap) -> GetOptions {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     GetOptions {
-        range: text(header::RANGE).and_then(parse_range),
+        range: match super::ranges::parse(text(header::RANGE)) {
+            RangeRequest::One(range) => Some(range),
+            _ => None,
+        },
         if_none_match: text(header::IF_NONE_MATCH).map(str::to_owned),
         if_modified_since: text(header::IF_MODIFIED_SINCE).and_then(crate::clock::parse_http_date),
-    }
-}
-
-/// One `bytes=` range. Several ranges, or a malformed header, are ignored (the whole
-/// file is sent), as RFC 9110 allows.
-pub fn parse_range(value: &str) -> Option<ByteRange> {
-    let spec = value.trim().strip_prefix("bytes=")?.trim();
-    if spec.contains(',') {
-        return None;
-    }
-    let (first, last) = spec.split_once('-')?;
-    let number = |s: &str| s.trim().parse::<u64>().ok();
-    match (first.trim().is_empty(), last.trim().is_empty()) {
-        (true, false) => number(last).map(ByteRange::Suffix),
-        (false, true) => number(first).map(ByteRange::From),
-        (false, false) => {
-            let (first, last) = (number(first)?, number(last)?);
-            (first <= last).then_some(ByteRange::Inclusive(first, last))
-        }
-        (true, true) => None,
     }
 }
 
@@ -139,8 +123,10 @@ fn validators(headers: &mut HeaderMap, attributes: &Attributes, options: &ServeO
     insert(headers, header::CACHE_CONTROL, cache);
 }
 
-/// Go's text for a 416, which PocketBase sends.
+/// Go's text for a 416 whose ranges all start past the end, which PocketBase sends.
 const RANGE_NOT_SATISFIABLE_BODY: &str = "invalid range: failed to overlap\n";
+/// Go's text for a 416 to a `Range` header it cannot read.
+const INVALID_RANGE_BODY: &str = "invalid range\n";
 
 /// The headers every answer about a file has (disposition, CSP, nosniff); answers the
 /// content type to serve it with (corrected by extension for the types browsers guess).
@@ -174,6 +160,113 @@ fn file_headers(headers: &mut HeaderMap, stored_type: Option<String>, options: &
         .unwrap_or(real)
 }
 
+/// A 416 as PocketBase (Go's ServeContent) answers it: the file's disposition and CSP,
+/// then a short text body instead of the file; `Content-Range` when the size decided.
+fn unsatisfiable(size: Option<u64>, content_type: Option<String>, options: &ServeOptions<'_>) -> Response<Body> {
+    let mut headers = HeaderMap::new();
+    file_headers(&mut headers, content_type, options);
+    insert(&mut headers, header::CONTENT_TYPE, "text/plain; charset=utf-8");
+    let text = match size {
+        Some(size) => {
+            insert(&mut headers, header::CONTENT_RANGE, &format!("bytes */{size}"));
+            RANGE_NOT_SATISFIABLE_BODY
+        }
+        None => INVALID_RANGE_BODY,
+    };
+    insert(&mut headers, header::CONTENT_LENGTH, &text.len().to_string());
+    let mut response = Response::new(if options.head { Body::empty() } else { Body::from(text) });
+    *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Reads the file at `key` for a download with these request headers and answers it.
+/// One storage read, except for a header Go refuses or several ranges: then the size
+/// comes first (a look at the attributes), and each range is a read of its own, handed
+/// on as the backend streams it. A missing object is `None`.
+pub async fn respond(
+    storage: &dyn Storage,
+    key: &str,
+    request_headers: &HeaderMap,
+    options: &ServeOptions<'_>,
+) -> Result<Option<Response<Body>>, Error> {
+    let mut read = get_options(request_headers);
+    let ranges = match ranges::parse(request_headers.get(header::RANGE).and_then(|v| v.to_str().ok())) {
+        RangeRequest::Whole | RangeRequest::One(_) => return Ok(serve(storage.get(key, &read).await?, options)),
+        RangeRequest::Invalid => None,
+        RangeRequest::Many(ranges) => Some(ranges),
+    };
+    let Some(attributes) = storage.attributes(key).await? else {
+        return Ok(None);
+    };
+    // Go checks the conditions before it reads the range.
+    if crate::storage::not_modified(&attributes, &read) {
+        return Ok(serve(GetOutcome::NotModified(attributes), options));
+    }
+    let Some(ranges) = ranges else {
+        return Ok(Some(unsatisfiable(None, attributes.content_type, options)));
+    };
+    let positions = match ranges::resolve(&ranges, attributes.size) {
+        Resolved::NoOverlap => {
+            return Ok(Some(unsatisfiable(
+                Some(attributes.size),
+                attributes.content_type,
+                options,
+            )))
+        }
+        Resolved::Whole => return Ok(serve(storage.get(key, &read).await?, options)),
+        Resolved::One(range) => {
+            read.range = Some(range);
+            return Ok(serve(storage.get(key, &read).await?, options));
+        }
+        Resolved::Many(positions) => positions,
+    };
+    let mut headers = HeaderMap::new();
+    let content_type = file_headers(&mut headers, attributes.content_type.clone(), options);
+    validators(&mut headers, &attributes, options);
+    insert(&mut headers, header::ACCEPT_RANGES, "bytes");
+    insert(&mut headers, header::CONTENT_ENCODING, "identity");
+    let boundary = ranges::boundary();
+    insert(
+        &mut headers,
+        header::CONTENT_TYPE,
+        &format!("multipart/byteranges; boundary={boundary}"),
+    );
+    let length = ranges::multipart_length(&boundary, &content_type, attributes.size, &positions);
+    insert(&mut headers, header::CONTENT_LENGTH, &length.to_string());
+    let body = if options.head {
+        Body::empty()
+    } else {
+        // The reads start together; their bodies are read one after the other.
+        let reads = positions.iter().map(|&(first, last)| {
+            let options = GetOptions {
+                range: Some(crate::s3::actions::ByteRange::Inclusive(first, last)),
+                ..GetOptions::default()
+            };
+            async move {
+                match storage.get(key, &options).await? {
+                    GetOutcome::Found(object) if object.body.len().is_none_or(|n| n == last - first + 1) => {
+                        Ok(object.body)
+                    }
+                    _ => Err(Error::backend(
+                        storage.name(),
+                        format!(
+                            "the range {first}-{last} of {key} could not be read",
+                            key = crate::error::Quoted(key)
+                        ),
+                    )),
+                }
+            }
+        });
+        let parts = futures::future::try_join_all(reads).await?;
+        ranges::multipart_body(&boundary, &content_type, attributes.size, &positions, parts)
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+    *response.headers_mut() = headers;
+    Ok(Some(response))
+}
+
 /// The answer for a storage read. A missing object is `None`: the caller answers it
 /// like every other denial.
 pub fn serve(outcome: GetOutcome, options: &ServeOptions<'_>) -> Option<Response<Body>> {
@@ -190,20 +283,7 @@ pub fn serve(outcome: GetOutcome, options: &ServeOptions<'_>) -> Option<Response
             status = StatusCode::NOT_MODIFIED;
         }
         GetOutcome::RangeNotSatisfiable { size, content_type } => {
-            // As PocketBase (Go's ServeContent) answers it: the file's disposition and
-            // CSP, then a short text body instead of the file.
-            file_headers(headers, content_type, options);
-            insert(headers, header::CONTENT_TYPE, "text/plain; charset=utf-8");
-            insert(headers, header::CONTENT_RANGE, &format!("bytes */{size}"));
-            insert(
-                headers,
-                header::CONTENT_LENGTH,
-                &RANGE_NOT_SATISFIABLE_BODY.len().to_string(),
-            );
-            status = StatusCode::RANGE_NOT_SATISFIABLE;
-            if !options.head {
-                body = Body::from(RANGE_NOT_SATISFIABLE_BODY);
-            }
+            return Some(unsatisfiable(Some(size), content_type, options));
         }
         GetOutcome::Found(object) => {
             let attributes = &object.attributes;
@@ -373,16 +453,6 @@ mod tests {
         .unwrap();
         assert_eq!(not_modified.status(), 304);
         assert!(serve(GetOutcome::NotFound, &options).is_none());
-    }
-
-    #[test]
-    fn range_headers() {
-        assert_eq!(parse_range("bytes=0-9"), Some(ByteRange::Inclusive(0, 9)));
-        assert_eq!(parse_range("bytes=-5"), Some(ByteRange::Suffix(5)));
-        assert_eq!(parse_range("bytes=10-"), Some(ByteRange::From(10)));
-        assert_eq!(parse_range("bytes=0-1,5-6"), None);
-        assert_eq!(parse_range("bytes=9-0"), None);
-        assert_eq!(parse_range("items=0-9"), None);
     }
 
     #[test]

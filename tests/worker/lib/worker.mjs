@@ -38,7 +38,12 @@ export function workerModules(root, entry) {
   };
 }
 
-export async function startWorker(root, backend) {
+/**
+ * `options.s3Proxy`: on S3, an async function of the SeaweedFS server that starts a proxy
+ * in front of it (lib/fault-proxy.mjs) and answers it; the Worker talks to its
+ * `endpoint`, and the target keeps it as `proxy`.
+ */
+export async function startWorker(root, backend, options = {}) {
   const entry = join(root, "build/index.js");
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run bash scripts/lib-worker.sh build`);
   const bindings = {
@@ -46,21 +51,26 @@ export async function startWorker(root, backend) {
     SUPERUSER_EMAIL: SUPERUSER.email,
     SUPERUSER_PASSWORD: SUPERUSER.password,
   };
-  const options = {};
+  const miniflareOptions = {};
   let seaweed;
+  let proxy;
   switch (backend) {
     case "memory":
       break;
     case "kv":
-      options.kvNamespaces = ["STORAGE"];
+      miniflareOptions.kvNamespaces = ["STORAGE"];
       break;
     case "r2":
-      options.r2Buckets = ["BUCKET"];
-      options.kvNamespaces = ["STORAGE"];
+      miniflareOptions.r2Buckets = ["BUCKET"];
+      miniflareOptions.kvNamespaces = ["STORAGE"];
       break;
     case "s3":
       seaweed = await startSeaweedFs("edgefs-sdk");
       Object.assign(bindings, { S3_ENABLED: "true", ...s3Variables(seaweed) });
+      if (options.s3Proxy) {
+        proxy = await options.s3Proxy(seaweed);
+        bindings.S3_ENDPOINT = proxy.endpoint;
+      }
       break;
     default:
       throw new Error(`unknown backend ${backend}`);
@@ -72,7 +82,7 @@ export async function startWorker(root, backend) {
       host: "127.0.0.1",
       port: 0,
       bindings,
-      ...options,
+      ...miniflareOptions,
     });
     const url = String(await mf.ready).replace(/\/$/, "");
     return {
@@ -83,6 +93,7 @@ export async function startWorker(root, backend) {
       superuser: SUPERUSER,
       // On S3: the server and its credentials (the settings tests use them).
       s3: seaweed,
+      proxy,
       /** A user of the app's `users` collection: a token signed with AUTH_SECRET. */
       async user() {
         const id = recordId();
@@ -127,11 +138,13 @@ export async function startWorker(root, backend) {
       },
       async stop() {
         await mf?.dispose();
+        await proxy?.stop();
         await seaweed?.stop();
       },
     };
   } catch (error) {
     await mf?.dispose().catch(() => {});
+    await proxy?.stop();
     await seaweed?.stop();
     throw error;
   }

@@ -148,7 +148,49 @@ impl<T: Transport> S3Client<T> {
 
     /// Signs and sends one request, retrying what is safe to retry. Answers other than
     /// 2xx and 304 become errors.
-    pub async fn send(&self, mut request: S3Request, target: Target) -> Result<http::Response<Body>, Error> {
+    pub async fn send(&self, request: S3Request, target: Target) -> Result<http::Response<Body>, Error> {
+        self.exchange(request, target, false, |response| async move { Ok(response) })
+            .await
+    }
+
+    /// Sends a request whose answer is a small XML document. A `200 OK` carrying an
+    /// `<Error>` (CopyObject, CompleteMultipartUpload) is an error, retried like a 5xx
+    /// when its code says so. With `reread`, an answer whose body fails to arrive is
+    /// asked for again: only for requests that do nothing new when repeated.
+    async fn send_for_xml(
+        &self,
+        request: S3Request,
+        target: Target,
+        reread: bool,
+    ) -> Result<(HeaderMap, Bytes), Error> {
+        let region = self.bucket.region();
+        self.exchange(request, target, reread, |response| async move {
+            let status = response.status().as_u16();
+            let (parts, body) = response.into_parts();
+            let body = body.collect(XML_BODY_LIMIT).await?;
+            if root_element(&body).as_deref() == Some("Error") {
+                return Err(S3Error::from_response(status, &parts.headers, &body, region, target).into());
+            }
+            Ok((parts.headers, body))
+        })
+        .await
+    }
+
+    /// The retry loop: signs and sends an attempt, turns an error answer into an
+    /// [`S3Error`], and hands a success to `read`. A retryable error — from the answer,
+    /// or from `read` (a 200 carrying a retryable error; with `reread`, a body cut
+    /// short) — sends the request again while it can be sent again.
+    async fn exchange<R, F, Fut>(
+        &self,
+        mut request: S3Request,
+        target: Target,
+        reread: bool,
+        read: F,
+    ) -> Result<R, Error>
+    where
+        F: Fn(http::Response<Body>) -> Fut,
+        Fut: std::future::Future<Output = Result<R, Error>>,
+    {
         self.profile.apply(&mut request);
         let mut request = Some(request);
         let mut retry = 0;
@@ -165,26 +207,32 @@ impl<T: Transport> S3Client<T> {
             if let Ok(response) = &answer {
                 observed::remember(self.bucket.endpoint(), response.headers());
             }
-            let error = match answer {
-                Ok(response) if response.status().is_success() || response.status() == 304 => return Ok(response),
+            let (error, retryable) = match answer {
+                Ok(response) if response.status().is_success() || response.status() == 304 => {
+                    match read(response).await {
+                        Ok(result) => return Ok(result),
+                        Err(error) => {
+                            let retryable = match &error {
+                                Error::S3(e) => e.is_retryable(),
+                                Error::Transport(_) | Error::Body(_) => reread,
+                                _ => false,
+                            };
+                            (error, retryable)
+                        }
+                    }
+                }
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let (parts, body) = response.into_parts();
                     let body = body.collect(ERROR_BODY_LIMIT).await.unwrap_or_default();
-                    Error::from(S3Error::from_response(
-                        status,
-                        &parts.headers,
-                        &body,
-                        self.bucket.region(),
-                        target,
-                    ))
+                    let error = S3Error::from_response(status, &parts.headers, &body, self.bucket.region(), target);
+                    let retryable = error.is_retryable();
+                    (Error::from(error), retryable)
                 }
-                Err(error) => error,
-            };
-            let retryable = match &error {
-                Error::S3(e) => e.is_retryable(),
-                Error::Transport(_) => true,
-                _ => false,
+                Err(error) => {
+                    let retryable = matches!(error, Error::Transport(_));
+                    (error, retryable)
+                }
             };
             match spare {
                 Some(spare) if retryable => {
@@ -195,19 +243,6 @@ impl<T: Transport> S3Client<T> {
                 _ => return Err(error),
             }
         }
-    }
-
-    /// Sends a request whose answer is a small XML document. A `200 OK` carrying an
-    /// `<Error>` (CopyObject, CompleteMultipartUpload) is an error.
-    async fn send_for_xml(&self, request: S3Request, target: Target) -> Result<(HeaderMap, Bytes), Error> {
-        let response = self.send(request, target).await?;
-        let status = response.status().as_u16();
-        let (parts, body) = response.into_parts();
-        let body = body.collect(XML_BODY_LIMIT).await?;
-        if root_element(&body).as_deref() == Some("Error") {
-            return Err(S3Error::from_response(status, &parts.headers, &body, self.bucket.region(), target).into());
-        }
-        Ok((parts.headers, body))
     }
 
     /// Downloads an object (or a range of it). The body streams; nothing is buffered.
@@ -259,7 +294,7 @@ impl<T: Transport> S3Client<T> {
         let mut output = DeleteObjectsOutput::default();
         for batch in keys.chunks(MAX_KEYS_PER_DELETE) {
             let (_, body) = self
-                .send_for_xml(DeleteObjects::request(batch)?, Target::Bucket)
+                .send_for_xml(DeleteObjects::request(batch)?, Target::Bucket, true)
                 .await?;
             let result = DeleteObjects::parse(batch, &body)?;
             output.deleted.extend(result.deleted);
@@ -276,13 +311,13 @@ impl<T: Transport> S3Client<T> {
         options: &CopyObject,
     ) -> Result<CopyObjectOutput, Error> {
         let request = options.request(self.bucket.name(), source, destination)?;
-        let (_, body) = self.send_for_xml(request, Target::Object).await?;
+        let (_, body) = self.send_for_xml(request, Target::Object, true).await?;
         CopyObject::parse(&body)
     }
 
     /// One page of a listing.
     pub async fn list_objects_v2(&self, options: &ListObjectsV2) -> Result<ListObjectsV2Output, Error> {
-        let (_, body) = self.send_for_xml(options.request()?, Target::Bucket).await?;
+        let (_, body) = self.send_for_xml(options.request()?, Target::Bucket, true).await?;
         ListObjectsV2::parse(&body)
     }
 
@@ -307,7 +342,9 @@ impl<T: Transport> S3Client<T> {
     /// upload id the other multipart calls take. [`S3Client::upload`] runs a whole upload.
     pub async fn create_multipart_upload(&self, key: &str, options: &ObjectOptions) -> Result<String, Error> {
         let (_, body) = self
-            .send_for_xml(CreateMultipartUpload::request(key, options)?, Target::Object)
+            // Not asked again when the answer is lost: the server may have made an
+            // upload already (S3Client::upload aborts it).
+            .send_for_xml(CreateMultipartUpload::request(key, options)?, Target::Object, false)
             .await?;
         CreateMultipartUpload::parse(&body)
     }
@@ -328,7 +365,8 @@ impl<T: Transport> S3Client<T> {
         parts: &[CompletedPart],
     ) -> Result<Option<String>, Error> {
         let request = CompleteMultipartUpload::request(key, upload_id, parts)?;
-        let (_, body) = self.send_for_xml(request, Target::Object).await?;
+        // Completing twice is harmless: the second finds the object made.
+        let (_, body) = self.send_for_xml(request, Target::Object, true).await?;
         CompleteMultipartUpload::parse(&body)
     }
 
@@ -343,7 +381,7 @@ impl<T: Transport> S3Client<T> {
     /// `next_part_number_marker`, `None` for the first page.
     pub async fn list_parts(&self, key: &str, upload_id: &str, marker: Option<u32>) -> Result<ListPartsOutput, Error> {
         let (_, body) = self
-            .send_for_xml(ListParts::request(key, upload_id, marker), Target::Object)
+            .send_for_xml(ListParts::request(key, upload_id, marker), Target::Object, true)
             .await?;
         ListParts::parse(&body)
     }
@@ -356,7 +394,7 @@ impl<T: Transport> S3Client<T> {
         markers: Option<(&str, &str)>,
     ) -> Result<ListMultipartUploadsOutput, Error> {
         let (_, body) = self
-            .send_for_xml(ListMultipartUploads::request(prefix, markers), Target::Bucket)
+            .send_for_xml(ListMultipartUploads::request(prefix, markers), Target::Bucket, true)
             .await?;
         ListMultipartUploads::parse(&body)
     }

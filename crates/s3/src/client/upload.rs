@@ -86,7 +86,10 @@ impl<T: Transport> S3Client<T> {
     /// Uploads a body of any size, known or not. A body that fits in one part goes up
     /// with one PutObject; a larger one as a multipart upload with
     /// [`UploadConfig::concurrency`] parts in flight. If anything fails, the multipart
-    /// upload is aborted (no parts stay billed) and the first error is returned.
+    /// upload is aborted (no parts stay billed) and the first error is returned. When
+    /// the answer to CreateMultipartUpload is lost, the upload the server may have made
+    /// is found by listing the key's open uploads, and every one of them is aborted:
+    /// upload to a key only one writer uses at a time (edgefs's stored names are unique).
     pub async fn upload(&self, key: &str, body: Body, options: &ObjectOptions) -> Result<Option<String>, Error> {
         let mut part_size = self.upload.part_size;
         // A JavaScript stream of known length (a Worker's upload) goes up whole with one
@@ -116,7 +119,17 @@ impl<T: Transport> S3Client<T> {
             return self.put_object(key, Body::from_bytes(first), options).await;
         };
 
-        let upload_id = self.create_multipart_upload(key, options).await?;
+        let upload_id = match self.create_multipart_upload(key, options).await {
+            Ok(upload_id) => upload_id,
+            Err(error) => {
+                // Unless S3 said no, the server may have made the upload and its id been
+                // lost on the way back: find it by the key, so no upload stays billed.
+                if !matches!(error, Error::S3(_)) {
+                    self.abort_uploads_of(key).await;
+                }
+                return Err(error);
+            }
+        };
         match self.upload_parts(key, &upload_id, [first, second], cutter).await {
             Ok(etag) => Ok(etag),
             Err(error) => {
@@ -129,6 +142,17 @@ impl<T: Transport> S3Client<T> {
                 }
                 Err(error)
             }
+        }
+    }
+
+    /// Aborts every open multipart upload of exactly `key`, as far as the server lets
+    /// it be listed and aborted now (the caller already has the error that matters).
+    async fn abort_uploads_of(&self, key: &str) {
+        let Ok(open) = self.list_multipart_uploads(Some(key), None).await else {
+            return;
+        };
+        for upload in open.uploads.iter().filter(|upload| upload.key == key) {
+            let _ = self.abort_multipart_upload(key, &upload.upload_id).await;
         }
     }
 

@@ -129,6 +129,13 @@ impl Body {
         match self.kind {
             Kind::Empty => None,
             Kind::Js { stream, .. } => Some(stream),
+            // Of known length, workerd sends it with its Content-Length, not chunked.
+            Kind::Stream {
+                length: Some(length), ..
+            } => Some(super::fetch::fixed_length(
+                &super::fetch::rust_stream_to_js(self.into_stream()),
+                length,
+            )),
             _ => Some(super::fetch::rust_stream_to_js(self.into_stream())),
         }
     }
@@ -140,6 +147,38 @@ impl Body {
             return true;
         }
         false
+    }
+
+    /// The parts one after the other, as one body (a `multipart/byteranges` answer: the
+    /// separators in memory, the ranges as the storage streamed them). Each part is
+    /// read only once the one before has ended. When any part is the runtime's own
+    /// stream, the whole is composed in JavaScript, so those bytes never enter wasm memory.
+    pub fn concat(parts: Vec<Body>) -> Body {
+        let length = parts
+            .iter()
+            .try_fold(0u64, |total, part| total.checked_add(part.len()?));
+        #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
+        if parts.iter().any(Body::is_js_stream) {
+            let list = js_sys::Array::new();
+            for part in parts {
+                match part.into_bytes() {
+                    Ok(bytes) if bytes.is_empty() => {}
+                    Ok(bytes) => {
+                        list.push(&js_sys::Uint8Array::from(bytes.as_ref()));
+                    }
+                    Err(body) => {
+                        if let Some(stream) = body.into_js_stream() {
+                            list.push(&stream);
+                        }
+                    }
+                }
+            }
+            // Of known length, workerd sends it with its Content-Length, not chunked.
+            let stream = super::fetch::concat_js_streams(&list, length.map(|n| n as f64));
+            return Body::from_js_stream(stream, length);
+        }
+        let stream = futures::stream::iter(parts.into_iter().map(Body::into_stream)).flatten();
+        Body::from_stream(Box::pin(stream), length)
     }
 
     /// Reads the whole body, failing past `limit` bytes. For small bodies only (S3's

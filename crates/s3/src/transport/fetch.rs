@@ -115,6 +115,16 @@ extern "C" {
     /// In workerd, a stream of known length as a `FixedLengthStream` (sent with its
     /// Content-Length); elsewhere the stream itself.
     fn with_fixed_length(stream: &web_sys::ReadableStream, length: Option<f64>) -> web_sys::ReadableStream;
+    /// One stream of the parts in order (`Uint8Array`s and `ReadableStream`s), each read
+    /// only after the one before ended; an error in a part errors the whole. With a
+    /// length, in workerd, a `FixedLengthStream` of that length.
+    #[wasm_bindgen::prelude::wasm_bindgen(js_name = concat_streams)]
+    pub(crate) fn concat_js_streams(parts: &js_sys::Array, length: Option<f64>) -> web_sys::ReadableStream;
+}
+
+/// In workerd, the stream as a `FixedLengthStream` of `length` bytes.
+pub(crate) fn fixed_length(stream: &web_sys::ReadableStream, length: u64) -> web_sys::ReadableStream {
+    with_fixed_length(stream, Some(length as f64))
 }
 
 /// Reads a JavaScript stream from Rust (copies each chunk into wasm memory: use only
