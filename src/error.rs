@@ -26,6 +26,14 @@ pub enum Error {
         /// The key asked for.
         key: String,
     },
+    /// A conditional write found the object changed (or gone, or there) since it was
+    /// read: nothing was written. The caller reads again and retries.
+    Conflict {
+        /// Which backend.
+        backend: &'static str,
+        /// The key written.
+        key: String,
+    },
     /// The caller asked for something impossible (an empty key, a malformed form).
     InvalidInput(String),
     /// A body went past the limit of bytes that may be read (counted as it arrives,
@@ -66,6 +74,11 @@ impl Error {
         }
     }
 
+    /// True when a conditional write found the object changed.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Conflict { .. })
+    }
+
     /// True for a missing object.
     pub fn is_not_found(&self) -> bool {
         match self {
@@ -82,6 +95,11 @@ impl fmt::Display for Error {
             Error::S3(e) => e.fmt(f),
             Error::Backend { backend, message } => write!(f, "the {backend} backend failed: {message}"),
             Error::NotFound { backend, key } => write!(f, "the {backend} backend has no object at {}", Quoted(key)),
+            Error::Conflict { backend, key } => write!(
+                f,
+                "the object at {} in the {backend} backend changed while it was being written",
+                Quoted(key)
+            ),
             Error::InvalidInput(message) => f.write_str(message),
             Error::TooLarge(limit) => write!(f, "the body is over the limit of {limit} bytes"),
         }

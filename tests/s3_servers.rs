@@ -340,6 +340,55 @@ async fn range_reads(ctx: Ctx) {
     assert_eq!(error.code(), Some("InvalidRange"), "{text}");
 }
 
+/// A compare-and-swap on PutObject: `If-Match` with the ETag read, `If-None-Match: *`
+/// for a key that must be new. The profile says whether the server honours them; the
+/// test holds the server to what the profile says.
+async fn conditional_put(ctx: Ctx) {
+    use edgefs::s3::actions::PutObject;
+    let key = ctx.key("cas.json");
+    let provider = match ctx.kind {
+        Kind::SeaweedFs => edgefs_s3::Provider::SeaweedFs,
+        Kind::Garage => edgefs_s3::Provider::Garage,
+    };
+    let honoured = provider.profile().quirks.conditional_writes;
+    let first = ctx
+        .client
+        .put_object_with(&key, Body::from("v1"), &PutObject::default().if_absent())
+        .await
+        .unwrap()
+        .expect("an ETag");
+    let again = ctx
+        .client
+        .put_object_with(&key, Body::from("v1 again"), &PutObject::default().if_absent())
+        .await;
+    let second = ctx
+        .client
+        .put_object_with(&key, Body::from("v2"), &PutObject::default().if_match(first.clone()))
+        .await
+        .unwrap()
+        .expect("an ETag");
+    let stale = ctx
+        .client
+        .put_object_with(&key, Body::from("v3"), &PutObject::default().if_match(first.clone()))
+        .await;
+    let got = ctx.client.get_object(&key, &GetObject::new()).await.unwrap();
+    let stored = read_all(got.body).await;
+    println!(
+        "  {}: If-None-Match on an existing key: {}; stale If-Match: {}",
+        provider.name(),
+        again.as_ref().map_or_else(|e| e.to_string(), |_| "stored".into()),
+        stale.as_ref().map_or_else(|e| e.to_string(), |_| "stored".into())
+    );
+    if honoured {
+        assert!(again.expect_err("the key exists").is_precondition_failed());
+        assert!(stale.expect_err("the ETag is stale").is_precondition_failed());
+        assert_eq!(stored, b"v2");
+        assert_ne!(first, second);
+    } else {
+        assert_eq!(stored, b"v3", "a server without conditional writes stores every write");
+    }
+}
+
 async fn conditional_get(ctx: Ctx) {
     let key = ctx.key("conditional.txt");
     ctx.client
@@ -1097,6 +1146,7 @@ fn main() -> ExitCode {
             multipart_primitives,
             range_reads,
             conditional_get,
+            conditional_put,
             presigned_get_and_put,
             copy_keys_with_special_characters,
             listing_past_1000_keys_and_batch_delete,

@@ -18,7 +18,7 @@ use crate::error::Quoted;
 use crate::files::{content_type_for, extension_for, sanitize};
 use crate::records::{normalize, FieldError, FieldErrors, ListQuery, Record, RecordStore, StorageRecords};
 use crate::rules::Context;
-use crate::storage::{Storage, UploadOptions};
+use crate::storage::{Storage, UploadOptions, WriteCondition};
 use crate::transport::Body;
 use http::{Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
@@ -289,7 +289,7 @@ pub(crate) async fn create(app: &App, caller: &Caller, submission: Submission, c
     let Some(plan) = plan.filter(|_| errors.is_empty()) else {
         return validation_failed("Failed to create record.", errors);
     };
-    save(&target, &store, caller, record, plan).await
+    save(&target, &store, caller, record, plan, None).await
 }
 
 /// `PATCH …/records/{id}`
@@ -314,8 +314,8 @@ pub(crate) async fn update(
     };
     let collection = target.collection();
     let store = StorageRecords::new(target.storage.clone());
-    let existing = match store.get(collection, id).await {
-        Ok(Some(record)) => record,
+    let (existing, version) = match store.get_versioned(collection, id).await {
+        Ok(Some(read)) => read,
         Ok(None) => return super::not_found(),
         Err(e) => return internal(&format!("cannot read the record: {e}")),
     };
@@ -351,7 +351,12 @@ pub(crate) async fn update(
         return validation_failed("Failed to update record.", errors);
     };
     crate::records::stamp(collection, &mut record, false, &now_text());
-    save(&target, &store, caller, record, plan).await
+    let change = Change {
+        body: &body,
+        before: existing,
+        version,
+    };
+    save(&target, &store, caller, record, plan, Some(change)).await
 }
 
 /// `DELETE …/records/{id}`: the record, then its files.
@@ -411,42 +416,96 @@ fn validation_failed(message: &str, errors: FieldErrors) -> Response<Body> {
     with_data(StatusCode::BAD_REQUEST, message, data)
 }
 
+/// An update, as `save` needs it to write the record as a compare-and-swap: the request
+/// body, the record it was applied to, and that record's version.
+struct Change<'a> {
+    body: &'a Map<String, Value>,
+    before: Record,
+    version: Option<String>,
+}
+
+/// How often an update is applied again to a record another request changed meanwhile.
+const UPDATE_ATTEMPTS: usize = 8;
+
 /// Uploads, then the record, then deletes replaced files. On failure, the uploads are
 /// deleted again and the stored record is as it was.
+///
+/// Where the backend checks conditions atomically, the record is written only if it is
+/// still the one read (an update) or still absent (a create). When another request
+/// changed it meanwhile, the update is applied again to what is stored now — its fields,
+/// and its file changes: the files it added and removed — and written again, as if the
+/// two requests had come one after the other. So no record ever names a file another
+/// request deleted, and no replaced file stays behind.
 async fn save(
     target: &Target,
     store: &impl RecordStore,
     caller: &Caller,
-    record: Record,
+    mut record: Record,
     plan: FilePlan,
+    change: Option<Change<'_>>,
 ) -> Response<Body> {
     let collection = target.collection();
     let id = record["id"].as_str().unwrap_or_default().to_owned();
-    let mut uploaded = Vec::new();
-    let mut failure = None;
-    for upload in plan.uploads {
-        let key = crate::files::key(&collection.id, &id, &upload.stored_name);
-        let options = UploadOptions::default().content_type(upload.content_type.clone());
-        match target.storage.upload(&key, upload.file.body, &options).await {
-            Ok(()) => uploaded.push(key),
-            Err(e) => {
-                failure = Some(format!("cannot store the file {}: {e}", Quoted(&upload.file.filename)));
-                break;
+    let uploaded = match store_uploads(target, &id, plan.uploads).await {
+        Ok(uploaded) => uploaded,
+        Err(failure) => return internal(&failure),
+    };
+    let conditional = target.storage.conditional_writes();
+    let mut removed = plan.removed;
+    let (mut version, ours) = match &change {
+        Some(change) => (change.version.clone(), Some((&change.before, record.clone()))),
+        None => (None, None),
+    };
+    let mut attempts = 0;
+    loop {
+        let condition = match (&change, conditional) {
+            (_, false) => None,
+            (None, true) => Some(WriteCondition::Absent),
+            (Some(_), true) => version.clone().map(WriteCondition::Matches),
+        };
+        let error = match store.put_if(collection, &record, condition).await {
+            Ok(()) => break,
+            Err(error) => error,
+        };
+        attempts += 1;
+        let answer = match (&change, &ours) {
+            (Some(change), Some((before, after))) if error.is_conflict() && attempts < UPDATE_ATTEMPTS => {
+                match store.get_versioned(collection, &id).await {
+                    Ok(Some((now, now_version))) => {
+                        if !allows(&collection.update_rule, caller, Some(change.body), "PATCH", &now) {
+                            super::not_found()
+                        } else {
+                            match reapply(collection, change.body, before, after, &now) {
+                                Ok((again, again_removed)) => {
+                                    record = again;
+                                    removed = again_removed;
+                                    version = now_version;
+                                    continue;
+                                }
+                                Err(errors) => validation_failed("Failed to update record.", errors),
+                            }
+                        }
+                    }
+                    // Deleted meanwhile.
+                    Ok(None) => super::not_found(),
+                    Err(e) => internal(&format!("cannot read the record: {e}")),
+                }
             }
-        }
+            // A create whose id another request took meanwhile.
+            (None, _) if error.is_conflict() => {
+                let mut errors = FieldErrors::new();
+                errors.insert(
+                    "id".into(),
+                    FieldError::new("validation_invalid_id", "The record id is invalid or already exists.").into(),
+                );
+                validation_failed("Failed to create record.", errors)
+            }
+            _ => internal(&format!("cannot store the record: {error}")),
+        };
+        discard(target, &uploaded).await;
+        return answer;
     }
-    if failure.is_none() {
-        if let Err(e) = store.put(collection, &record).await {
-            failure = Some(format!("cannot store the record: {e}"));
-        }
-    }
-    if let Some(failure) = failure {
-        for key in &uploaded {
-            let _ = target.storage.delete(key).await;
-        }
-        return internal(&failure);
-    }
-    for name in &plan.removed {
+    for name in &removed {
         // The record no longer names it: a failed delete leaves an unreachable object,
         // never a broken record.
         let _ = target
@@ -455,6 +514,98 @@ async fn save(
             .await;
     }
     json(StatusCode::OK, &visible(collection, record, caller))
+}
+
+/// Stores each upload; on a failure, deletes those stored and answers what failed.
+async fn store_uploads(target: &Target, id: &str, uploads: Vec<Upload>) -> Result<Vec<String>, String> {
+    let collection = target.collection();
+    let mut uploaded = Vec::new();
+    for upload in uploads {
+        let key = crate::files::key(&collection.id, id, &upload.stored_name);
+        let options = UploadOptions::default().content_type(upload.content_type.clone());
+        if let Err(e) = target.storage.upload(&key, upload.file.body, &options).await {
+            discard(target, &uploaded).await;
+            return Err(format!("cannot store the file {}: {e}", Quoted(&upload.file.filename)));
+        }
+        uploaded.push(key);
+    }
+    Ok(uploaded)
+}
+
+async fn discard(target: &Target, keys: &[String]) {
+    for key in keys {
+        let _ = target.storage.delete(key).await;
+    }
+}
+
+/// An update applied again to the record as it is `now`: the body's fields as they
+/// apply to it, and the update's own file changes (the names `before` → `after` added
+/// and dropped) on its files. Answers the record and the files it no longer names.
+fn reapply(
+    collection: &Collection,
+    body: &Map<String, Value>,
+    before: &Record,
+    after: &Record,
+    now: &Record,
+) -> Result<(Record, Vec<String>), FieldErrors> {
+    let mut record = normalize(collection, body, Some(now))?;
+    let mut errors = FieldErrors::new();
+    let mut removed = Vec::new();
+    for field in collection.file_fields() {
+        let FieldKind::File { max_select, .. } = &field.kind else {
+            continue;
+        };
+        let name = &field.name;
+        let (before, after, current) = (
+            names_of(before.get(name)),
+            names_of(after.get(name)),
+            names_of(now.get(name)),
+        );
+        let mut names: Vec<String> = current
+            .iter()
+            .filter(|n| !before.contains(n) || after.contains(n))
+            .cloned()
+            .collect();
+        for added in after.iter().filter(|n| !before.contains(n)) {
+            if !names.contains(added) {
+                names.push(added.clone());
+            }
+        }
+        if *max_select <= 1 && names.len() > 1 {
+            names.drain(..names.len() - 1);
+        }
+        if names.len() as u64 > u64::from(*max_select) {
+            errors.insert(
+                name.clone(),
+                FieldError::new(
+                    "validation_too_many_files",
+                    format!("The maximum allowed files is {max_select}."),
+                )
+                .with_params(json!({"maxSelect": max_select}))
+                .into(),
+            );
+            continue;
+        }
+        if names.is_empty() && field.required {
+            errors.insert(
+                name.clone(),
+                FieldError::new("validation_required", "Cannot be blank.").into(),
+            );
+            continue;
+        }
+        removed.extend(current.iter().filter(|n| !names.contains(n)).cloned());
+        let value = if *max_select <= 1 {
+            json!(names.first().cloned().unwrap_or_default())
+        } else {
+            json!(names)
+        };
+        record.insert(name.clone(), value);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    crate::records::stamp(collection, &mut record, false, &now_text());
+    Ok((record, removed))
 }
 
 struct Upload {

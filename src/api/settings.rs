@@ -252,7 +252,7 @@ struct Step {
 /// It also names the provider profile that applies (from the endpoint's host, or from
 /// the server's `Server` header for a self-hosted server) and its quirks, without
 /// changing PocketBase's answers: a 204 carries them in `X-Edgefs-S3-Profile`
-/// (`garage; quirks=no-tagging`), a 400 in that header, in `data.profile` and at the end
+/// (`garage; quirks=no-tagging,no-conditional-writes`), a 400 in that header, in `data.profile` and at the end
 /// of its message.
 pub(crate) async fn test_s3(app: &App, caller: &Caller, body: Result<Value, Response<Body>>) -> Response<Body> {
     let (mut settings, body) = match for_superuser(app, caller, body).await {

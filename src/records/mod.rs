@@ -14,7 +14,7 @@ pub use validate::{normalize, FieldError, FieldErrors};
 use crate::collections::Collection;
 use crate::error::Error;
 use crate::error::Quoted;
-use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
+use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions, WriteCondition};
 use crate::transport::{Body, BoxFuture, MaybeSendSync};
 use futures::StreamExt;
 use serde_json::{Map, Value};
@@ -48,12 +48,33 @@ pub fn stamp(collection: &Collection, record: &mut Record, creating: bool, now: 
     }
 }
 
+/// A record and its version (the ETag of what is stored).
+pub type Versioned = (Record, Option<String>);
+
 /// Where records are kept.
 pub trait RecordStore: MaybeSendSync {
     /// The record `id`; `None` when there is none.
     fn get<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, Error>>;
     /// Stores the record under its `id`, replacing what was there.
-    fn put<'a>(&'a self, collection: &'a Collection, record: &'a Record) -> BoxFuture<'a, Result<(), Error>>;
+    fn put<'a>(&'a self, collection: &'a Collection, record: &'a Record) -> BoxFuture<'a, Result<(), Error>> {
+        self.put_if(collection, record, None)
+    }
+    /// The record `id` and its version (the ETag of what is stored), for a later
+    /// [`RecordStore::put_if`]; `None` when there is none.
+    fn get_versioned<'a>(
+        &'a self,
+        collection: &'a Collection,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Versioned>, Error>>;
+    /// Stores the record if `condition` holds (where the backend can check it
+    /// atomically: [`crate::storage::Storage::conditional_writes`]); [`Error::Conflict`]
+    /// when it does not.
+    fn put_if<'a>(
+        &'a self,
+        collection: &'a Collection,
+        record: &'a Record,
+        condition: Option<WriteCondition>,
+    ) -> BoxFuture<'a, Result<(), Error>>;
     /// Deletes the record `id`; deleting a missing record succeeds.
     fn delete<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<(), Error>>;
     /// Every record of a collection (filtering, sorting and paging happen above).
@@ -88,13 +109,18 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 async fn read_json(storage: &dyn Storage, key: &str) -> Result<Option<Record>, Error> {
+    Ok(read_versioned(storage, key).await?.map(|(record, _)| record))
+}
+
+async fn read_versioned(storage: &dyn Storage, key: &str) -> Result<Option<Versioned>, Error> {
     let object = match storage.get(key, &GetOptions::default()).await? {
         GetOutcome::Found(object) => object,
         _ => return Ok(None),
     };
+    let etag = object.attributes.etag.clone();
     let bytes = object.body.collect(16 * 1024 * 1024).await?;
     match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(record)) => Ok(Some(record)),
+        Ok(Value::Object(record)) => Ok(Some((record, etag))),
         _ => Err(Error::backend(
             storage.name(),
             format!("the record at {key} is not a JSON object", key = Quoted(key)),
@@ -112,14 +138,33 @@ impl<S: AsRef<dyn Storage> + MaybeSendSync> RecordStore for StorageRecords<S> {
         })
     }
 
-    fn put<'a>(&'a self, collection: &'a Collection, record: &'a Record) -> BoxFuture<'a, Result<(), Error>> {
+    fn get_versioned<'a>(
+        &'a self,
+        collection: &'a Collection,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Versioned>, Error>> {
+        Box::pin(async move {
+            if !valid_id(id) {
+                return Ok(None);
+            }
+            read_versioned(self.storage.as_ref(), &record_key(&collection.id, id)).await
+        })
+    }
+
+    fn put_if<'a>(
+        &'a self,
+        collection: &'a Collection,
+        record: &'a Record,
+        condition: Option<WriteCondition>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let id = record.get("id").and_then(Value::as_str).unwrap_or_default();
             if !valid_id(id) {
                 return Err(Error::InvalidInput(format!("invalid record id {id}", id = Quoted(id))));
             }
             let json = Value::Object(record.clone()).to_string();
-            let options = UploadOptions::default().content_type("application/json");
+            let mut options = UploadOptions::default().content_type("application/json");
+            options.condition = condition;
             self.storage
                 .as_ref()
                 .upload(&record_key(&collection.id, id), Body::from(json), &options)

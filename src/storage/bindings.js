@@ -61,7 +61,9 @@ export async function r2_get(bucket, key, options) {
 
 // A ReadableStream of a known length goes through a FixedLengthStream (workerd needs
 // the length); one of unknown length is collected here first. Bytes are a Uint8Array.
-export async function r2_put(bucket, key, value, length, contentType, metadata) {
+// With `ifMatch` (a quoted ETag) or `ifAbsent`, a compare-and-swap: R2 checks the
+// condition and writes atomically, and `put` answers null when it failed.
+export async function r2_put(bucket, key, value, length, contentType, metadata, ifMatch, ifAbsent) {
   if (value instanceof ReadableStream) {
     if (length === undefined || length === null) {
       value = await collect(value, Number.MAX_SAFE_INTEGER);
@@ -75,7 +77,11 @@ export async function r2_put(bucket, key, value, length, contentType, metadata) 
     }
   }
   const httpMetadata = contentType ? { contentType } : {};
-  await bucket.put(key, value ?? new Uint8Array(0), { httpMetadata, customMetadata: JSON.parse(metadata) });
+  const options = { httpMetadata, customMetadata: JSON.parse(metadata) };
+  if (ifMatch) options.onlyIf = new Headers({ "if-match": ifMatch });
+  if (ifAbsent) options.onlyIf = new Headers({ "if-none-match": "*" });
+  const stored = await bucket.put(key, value ?? new Uint8Array(0), options);
+  return stored === null ? null : true;
 }
 
 export async function r2_copy(bucket, from, to) {

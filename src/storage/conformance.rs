@@ -45,6 +45,7 @@ const CHECKS: &[(&str, Check)] = checks![
     ranges,
     conditional_reads,
     replace,
+    conditional_writes,
     copy,
     delete,
     list_in_pages,
@@ -343,6 +344,48 @@ async fn replace(storage: &dyn Storage, prefix: String) -> Result<(), String> {
         object.attributes.content_type
     );
     ensure!(read(object.body).await? == b"second!", "the replaced bytes differ");
+    Ok(())
+}
+
+/// Where the backend says it checks write conditions, they hold: a new key only while
+/// absent, a replacement only over the version read; a failed one stores nothing.
+async fn conditional_writes(storage: &dyn Storage, prefix: String) -> Result<(), String> {
+    if !storage.conditional_writes() {
+        return Ok(());
+    }
+    let key = format!("{prefix}versioned.json");
+    let absent = UploadOptions::default().condition(WriteCondition::Absent);
+    storage
+        .upload(&key, Body::from("v1"), &absent)
+        .await
+        .map_err(failed("upload if absent"))?;
+    let again = storage.upload(&key, Body::from("v1 again"), &absent).await;
+    ensure!(
+        again.as_ref().is_err_and(Error::is_conflict),
+        "a second upload if absent: {again:?}"
+    );
+    let first = found(storage, &key, &GetOptions::default()).await?.attributes.etag;
+    let first = first.ok_or("no ETag to compare")?;
+    let matching = UploadOptions::default().condition(WriteCondition::Matches(first.clone()));
+    storage
+        .upload(&key, Body::from("v2"), &matching)
+        .await
+        .map_err(failed("upload over the version read"))?;
+    let stale = storage.upload(&key, Body::from("v3"), &matching).await;
+    ensure!(
+        stale.as_ref().is_err_and(Error::is_conflict),
+        "an upload over a stale version: {stale:?}"
+    );
+    let object = found(storage, &key, &GetOptions::default()).await?;
+    ensure!(read(object.body).await? == b"v2", "a refused write changed the object");
+    let missing = UploadOptions::default().condition(WriteCondition::Matches(first));
+    let gone = storage
+        .upload(&format!("{prefix}never.json"), Body::from("x"), &missing)
+        .await;
+    ensure!(
+        gone.as_ref().is_err_and(Error::is_conflict),
+        "an upload over a version of a missing key: {gone:?}"
+    );
     Ok(())
 }
 

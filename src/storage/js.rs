@@ -28,6 +28,8 @@ extern "C" {
         length: Option<f64>,
         content_type: Option<String>,
         metadata: &str,
+        if_match: Option<String>,
+        if_absent: bool,
     ) -> Result<js_sys::Promise, JsValue>;
     #[wasm_bindgen(catch)]
     pub(super) fn r2_copy(bucket: &JsValue, from: &str, to: &str) -> Result<js_sys::Promise, JsValue>;

@@ -63,6 +63,10 @@ impl Storage for Memory {
         "memory"
     }
 
+    fn conditional_writes(&self) -> bool {
+        true
+    }
+
     fn attributes<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Attributes>, Error>> {
         Box::pin(async move { Ok(self.entry(key).map(|e| e.attributes)) })
     }
@@ -125,7 +129,22 @@ impl Storage for Memory {
                 modified: Some(crate::clock::now()),
                 metadata: options.metadata.clone(),
             };
-            self.objects().insert(key.to_owned(), Entry { bytes, attributes });
+            let mut objects = self.objects();
+            // Checked and written under one lock: a compare-and-swap.
+            let holds = match &options.condition {
+                None => true,
+                Some(WriteCondition::Absent) => !objects.contains_key(key),
+                Some(WriteCondition::Matches(etag)) => objects
+                    .get(key)
+                    .is_some_and(|entry| entry.attributes.etag.as_deref() == Some(etag.as_str())),
+            };
+            if !holds {
+                return Err(Error::Conflict {
+                    backend: "memory",
+                    key: key.to_owned(),
+                });
+            }
+            objects.insert(key.to_owned(), Entry { bytes, attributes });
             Ok(())
         })
     }

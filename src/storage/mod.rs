@@ -57,6 +57,18 @@ pub struct UploadOptions {
     pub content_type: Option<String>,
     /// User metadata to store with the object.
     pub metadata: BTreeMap<String, String>,
+    /// Store only if this holds, atomically ([`Storage::conditional_writes`]); when it
+    /// does not, nothing is stored and the upload fails with [`Error::Conflict`].
+    pub condition: Option<WriteCondition>,
+}
+
+/// A compare-and-swap on an object: what must be at the key for a write to happen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// The object whose quoted ETag is this one (it was not changed since it was read).
+    Matches(String),
+    /// No object (the key is new).
+    Absent,
 }
 
 impl UploadOptions {
@@ -69,6 +81,12 @@ impl UploadOptions {
     /// Adds user metadata.
     pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.insert(name.into(), value.into());
+        self
+    }
+
+    /// Stores only if `condition` holds.
+    pub fn condition(mut self, condition: WriteCondition) -> Self {
+        self.condition = Some(condition);
         self
     }
 }
@@ -174,6 +192,14 @@ pub trait Storage: MaybeSendSync {
 
     /// Reads an object, or part of it, unless a condition says not to.
     fn get<'a>(&'a self, key: &'a str, options: &'a GetOptions) -> BoxFuture<'a, Result<GetOutcome, Error>>;
+
+    /// True when [`UploadOptions::condition`] is checked atomically with the write. A
+    /// backend without (KV, an S3 server that ignores `If-Match`) stores every write:
+    /// concurrent writers of one record then end with the last one's, and a file one of
+    /// them replaced can stay behind.
+    fn conditional_writes(&self) -> bool {
+        false
+    }
 
     /// Stores `body` at `key`, replacing what was there. The body streams; on failure
     /// nothing is left at `key` that was not there before.

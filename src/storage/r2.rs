@@ -172,6 +172,10 @@ impl Storage for R2 {
         })
     }
 
+    fn conditional_writes(&self) -> bool {
+        true
+    }
+
     fn upload<'a>(&'a self, key: &'a str, body: Body, options: &'a UploadOptions) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             js::check_key(NAME, key)?;
@@ -184,6 +188,11 @@ impl Storage for R2 {
                 // The runtime's own stream is handed on as it is.
                 Err(body) => body.into_js_stream().map_or(JsValue::NULL, Into::into),
             };
+            let (if_match, if_absent) = match &options.condition {
+                None => (None, false),
+                Some(WriteCondition::Matches(etag)) => (Some(etag.clone()), false),
+                Some(WriteCondition::Absent) => (None, true),
+            };
             let promise = js::r2_put(
                 &self.bucket,
                 key,
@@ -191,8 +200,16 @@ impl Storage for R2 {
                 length.map(|l| l as f64),
                 options.content_type.clone(),
                 &metadata,
+                if_match,
+                if_absent,
             );
-            js::call(NAME, "put", promise).await?;
+            // `put` answers null when its `onlyIf` failed: nothing was stored.
+            if js::call(NAME, "put", promise).await?.is_null() {
+                return Err(Error::Conflict {
+                    backend: NAME,
+                    key: key.to_owned(),
+                });
+            }
             Ok(())
         })
     }

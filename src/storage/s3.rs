@@ -3,7 +3,7 @@
 use super::*;
 use crate::client::S3Client;
 use crate::error::Quoted;
-use crate::s3::actions::{CopyObject, GetObject, ListObjectsV2, ObjectMeta, ObjectOptions};
+use crate::s3::actions::{CopyObject, GetObject, ListObjectsV2, ObjectMeta, ObjectOptions, PutObject};
 use crate::transport::Transport;
 
 /// The S3 backend: the façade over an [`S3Client`], for any S3-compatible bucket.
@@ -88,18 +88,44 @@ impl<T: Transport> Storage for S3Storage<T> {
         })
     }
 
+    fn conditional_writes(&self) -> bool {
+        self.client.detected_profile().quirks.conditional_writes
+    }
+
     fn upload<'a>(&'a self, key: &'a str, body: Body, options: &'a UploadOptions) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
+            let condition = options.condition.clone();
             let options = ObjectOptions {
                 content_type: options.content_type.clone(),
                 metadata: options.metadata.clone(),
                 ..ObjectOptions::default()
             };
-            self.client
-                .upload(key, body, &options)
-                .await
-                .map(drop)
-                .map_err(Error::from)
+            let Some(condition) = condition else {
+                return self
+                    .client
+                    .upload(key, body, &options)
+                    .await
+                    .map(drop)
+                    .map_err(Error::from);
+            };
+            // A conditional write is one PutObject (records are small). The headers go to
+            // every server: one that ignores them stores the write, as without them.
+            let put = PutObject::new(options);
+            let put = match &condition {
+                WriteCondition::Matches(etag) => put.if_match(etag.clone()),
+                WriteCondition::Absent => put.if_absent(),
+            };
+            match self.client.put_object_with(key, body, &put).await {
+                Ok(_) => Ok(()),
+                // AWS answers If-Match on a missing key with 404 NoSuchKey.
+                Err(e) if e.is_precondition_failed() || (e.is_not_found() && put.if_match.is_some()) => {
+                    Err(Error::Conflict {
+                        backend: "s3",
+                        key: key.to_owned(),
+                    })
+                }
+                Err(e) => Err(e.into()),
+            }
         })
     }
 

@@ -60,6 +60,12 @@ impl Error {
         matches!(self, Error::S3(e) if e.code == "NoSuchKey" || (e.status == 404 && e.code == "NotFound"))
     }
 
+    /// True when a conditional write found the object changed: 412 `PreconditionFailed`,
+    /// or AWS's 409 `ConditionalRequestConflict` for two conditional writes at once.
+    pub fn is_precondition_failed(&self) -> bool {
+        matches!(self, Error::S3(e) if e.status == 412 || e.code == "PreconditionFailed" || e.code == "ConditionalRequestConflict")
+    }
+
     pub(crate) fn invalid_response(what: impl fmt::Display) -> Self {
         Error::InvalidResponse(what.to_string())
     }

@@ -136,6 +136,23 @@ export async function startWorker(root, backend, options = {}) {
         }
         return keys.sort();
       },
+      /** An object's bytes, read from the backend as objectKeys lists it. */
+      async objectBytes(key) {
+        if (backend === "kv") {
+          return new Uint8Array(await (await mf.getKVNamespace("STORAGE")).get(key, "arrayBuffer"));
+        }
+        if (backend === "r2") {
+          const object = await (await mf.getR2Bucket("BUCKET")).get(key);
+          return new Uint8Array(await object.arrayBuffer());
+        }
+        if (backend === "s3") {
+          const path = key.split("/").map(encodeURIComponent).join("/");
+          const res = await seaweed.fetch(`/${seaweed.bucket}/${path}`);
+          if (!res.ok) throw new Error(`GetObject ${key}: ${res.status}`);
+          return new Uint8Array(await res.arrayBuffer());
+        }
+        throw new Error(`objects of the ${backend} backend are not observable from outside`);
+      },
       async stop() {
         await mf?.dispose();
         await proxy?.stop();

@@ -123,6 +123,13 @@ impl<T: Transport> S3Client<T> {
         &self.profile
     }
 
+    /// The profile of the server as far as it is known now: the endpoint's host, or the
+    /// provider the answers so far named ([`Profile::detect`]).
+    pub fn detected_profile(&self) -> Profile {
+        let endpoint = self.bucket.endpoint();
+        Profile::detect(endpoint, observed::answered_by(endpoint))
+    }
+
     /// Replaces the default [`RetryPolicy`] (3 retries, waits of up to 100 ms doubling to 5 s).
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -276,6 +283,17 @@ impl<T: Transport> S3Client<T> {
         let response = self
             .send(PutObject::new(options.clone()).request(key, body)?, Target::Object)
             .await?;
+        Ok(response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned))
+    }
+
+    /// One PutObject with its conditions ([`PutObject::if_match`], [`PutObject::if_absent`]);
+    /// a condition that fails is an error whose `is_precondition_failed()` is true.
+    pub async fn put_object_with(&self, key: &str, body: Body, put: &PutObject) -> Result<Option<String>, Error> {
+        let response = self.send(put.request(key, body)?, Target::Object).await?;
         Ok(response
             .headers()
             .get("etag")

@@ -63,6 +63,10 @@ pub struct Quirks {
     pub tagging_supported: bool,
     /// How URLs should name the bucket.
     pub path_style: PathStyle,
+    /// PutObject honours `If-Match` and `If-None-Match: *` (412 when they fail), so a
+    /// record can be written as a compare-and-swap. Where false, the headers are ignored
+    /// and every write is stored.
+    pub conditional_writes: bool,
 }
 
 /// A provider and its quirks.
@@ -183,6 +187,9 @@ impl Provider {
             // (AWS News Blog, "Amazon S3 Path Deprecation Plan – The Rest of the Story",
             // update of 2020-09-23).
             path_style: PathStyle::Virtual,
+            // If-None-Match since August 2024, If-Match since November 2024 ("Amazon S3
+            // adds new functionality for conditional writes", AWS What's New, 2024-11-25).
+            conditional_writes: true,
         };
         let either = Quirks {
             path_style: PathStyle::Either,
@@ -199,6 +206,8 @@ impl Provider {
                 // Virtual hosts only with MINIO_DOMAIN set; PocketBase's and edgefs's
                 // MinIO examples force path style.
                 path_style: PathStyle::Path,
+                // Conditional PutObject since 2024 (minio/minio#20346); an If-Match on a
+                // missing key wrote it until minio/minio#21550 (August 2025).
                 ..aws
             },
             Provider::DigitalOceanSpaces => Quirks {
@@ -206,6 +215,8 @@ impl Provider {
                 // default ("Object part missing hash! Expected crc32",
                 // get-convex/convex-backend#85).
                 send_checksum_headers: false,
+                // Not in Spaces' documented S3 compatibility: treated as unsupported.
+                conditional_writes: false,
                 ..either
             },
             Provider::R2 => Quirks {
@@ -219,6 +230,8 @@ impl Provider {
                 // CompleteMultipartUpload answers 400 InvalidPart "All non-trailing parts
                 // must have the same length." (apache/opendal#2904).
                 equal_part_sizes: true,
+                // PutObject takes If-Match and If-None-Match
+                // (developers.cloudflare.com/r2/api/s3/conditional-operations/).
                 ..either
             },
             Provider::B2 => Quirks {
@@ -230,12 +243,16 @@ impl Provider {
                 // "the x-amz-tagging header will be explicitly rejected if it is included on
                 // the Copy Object (or Put Object) API calls" (backblaze.com/apidocs/s3-copy-object).
                 tagging_supported: false,
+                // Not in B2's documented S3 compatibility: treated as unsupported.
+                conditional_writes: false,
                 // "supports specifying the bucket name in the hostname of the URL or in the
                 // path" (backblaze.com/docs/cloud-storage-call-the-s3-compatible-api).
                 ..either
             },
             // SeaweedFS 4.48 accepted checksum headers, tagging and both URL styles in
             // tests/s3_servers.rs (`profile_requests_accepted`).
+            // Conditional PutObject: 412 PreconditionFailed for a stale If-Match and for
+            // If-None-Match on an existing key (tests/s3_servers.rs, `conditional_put`).
             Provider::SeaweedFs => either,
             Provider::Garage => Quirks {
                 // Tagging is not in Garage's list of implemented endpoints; others answer
@@ -243,6 +260,9 @@ impl Provider {
                 // Garage 2.5.0 answers `?tagging` so in tests/s3_servers.rs. (It verifies
                 // `x-amz-checksum-crc32`: 400 InvalidDigest for a wrong one.)
                 tagging_supported: false,
+                // Garage 2.5.0 ignores If-Match and If-None-Match on PutObject and stores
+                // every write (tests/s3_servers.rs, `conditional_put`).
+                conditional_writes: false,
                 ..either
             },
             // An unknown server: avoid everything any provider above refuses.
@@ -253,6 +273,7 @@ impl Provider {
                 empty_range_refused: true,
                 tagging_supported: false,
                 path_style: PathStyle::Either,
+                conditional_writes: false,
             },
         };
         Profile { provider: self, quirks }
@@ -295,6 +316,9 @@ impl Profile {
         }
         if q.path_style == PathStyle::Path {
             names.push("path-style");
+        }
+        if !q.conditional_writes {
+            names.push("no-conditional-writes");
         }
         names
     }
@@ -436,15 +460,21 @@ mod tests {
         assert_eq!(summary(Provider::SeaweedFs), "seaweedfs; quirks=none");
         assert_eq!(summary(Provider::Minio), "minio; quirks=no-empty-range,path-style");
         assert_eq!(summary(Provider::R2), "r2; quirks=no-checksum-headers,equal-part-sizes");
-        assert_eq!(summary(Provider::B2), "b2; quirks=no-checksum-headers,no-tagging");
+        assert_eq!(
+            summary(Provider::B2),
+            "b2; quirks=no-checksum-headers,no-tagging,no-conditional-writes"
+        );
         assert_eq!(
             summary(Provider::DigitalOceanSpaces),
-            "spaces; quirks=no-checksum-headers"
+            "spaces; quirks=no-checksum-headers,no-conditional-writes"
         );
-        assert_eq!(summary(Provider::Garage), "garage; quirks=no-tagging");
+        assert_eq!(
+            summary(Provider::Garage),
+            "garage; quirks=no-tagging,no-conditional-writes"
+        );
         assert_eq!(
             summary(Provider::Generic),
-            "generic; quirks=no-checksum-headers,equal-part-sizes,no-empty-range,no-tagging"
+            "generic; quirks=no-checksum-headers,equal-part-sizes,no-empty-range,no-tagging,no-conditional-writes"
         );
         for provider in Provider::ALL {
             assert!(provider.profile().quirks.accept_encoding_identity, "{provider:?}");

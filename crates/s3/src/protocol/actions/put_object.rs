@@ -89,17 +89,44 @@ impl ObjectOptions {
 pub struct PutObject {
     /// What is stored with the object besides its bytes.
     pub options: ObjectOptions,
+    /// `If-Match`: store only while the object's ETag is this one (a compare-and-swap).
+    pub if_match: Option<String>,
+    /// `If-None-Match: *`: store only while no object is at the key.
+    pub if_absent: bool,
 }
 
 impl PutObject {
     /// A PutObject with these options.
     pub fn new(options: ObjectOptions) -> Self {
-        PutObject { options }
+        PutObject {
+            options,
+            ..PutObject::default()
+        }
+    }
+
+    /// Stores only while the object's ETag is `etag`; otherwise S3 answers 412
+    /// `PreconditionFailed` ([`crate::Error::is_precondition_failed`]). Not every server
+    /// honours it: [`crate::protocol::Quirks::conditional_writes`] says which.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Stores only while no object is at the key; otherwise 412 `PreconditionFailed`.
+    pub fn if_absent(mut self) -> Self {
+        self.if_absent = true;
+        self
     }
 
     /// The request that stores `body` at `key`; invalid options are an input error.
     pub fn request(&self, key: &str, body: Body) -> Result<S3Request, Error> {
-        let request = S3Request::new(Method::PUT, Some(key)).body(body);
-        self.options.apply(request)
+        let mut request = self.options.apply(S3Request::new(Method::PUT, Some(key)).body(body))?;
+        if let Some(etag) = &self.if_match {
+            request = request.header("if-match", etag)?;
+        }
+        if self.if_absent {
+            request = request.header("if-none-match", "*")?;
+        }
+        Ok(request)
     }
 }
