@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the edgefs Worker locally with wrangler: http://127.0.0.1:${PORT:-8787}/api/health
+# Runs the edgefs Worker locally with wrangler: http://127.0.0.1:${PORT:-8787}/api/health,
+# and its admin page at http://127.0.0.1:${PORT:-8787}/_/
 #
 #   bash scripts/dev.sh               # PORT=8787 by default
 #   PORT=9000 bash scripts/dev.sh     # extra arguments go to `wrangler dev`
@@ -34,6 +35,7 @@ fi
 superuser_email=$(sed -n 's/^SUPERUSER_EMAIL=//p' .dev.vars | tail -n1)
 superuser_password=$(sed -n 's/^SUPERUSER_PASSWORD=//p' .dev.vars | tail -n1)
 edgefs_say "dev: superuser ${superuser_email:-(none)} / ${superuser_password:-(none)} (from .dev.vars)"
+edgefs_say "dev: admin page http://127.0.0.1:${PORT:-8787}/_/ (sign in as that superuser)"
 
 # A fresh state directory per run (stale state from another workerd version has crashed
 # it); those of runs that have ended are removed. `exec` keeps this PID for wrangler.

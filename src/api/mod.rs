@@ -18,6 +18,7 @@
 // gives back anyway, so boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+mod admin;
 mod app;
 mod auth;
 mod collections;
@@ -65,6 +66,10 @@ const JSON_BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// assert_eq!(health["message"], "API is healthy.");
 /// ```
 pub async fn handle(app: &App, request: Request<Body>) -> Response<Body> {
+    // The admin page (`/_/`, src/api/admin.rs): static files, before the API's routes.
+    if let Some(page) = admin::serve(&request) {
+        return page;
+    }
     let has_origin = request.headers().contains_key(header::ORIGIN);
     let preflight_request = request.method() == Method::OPTIONS;
     let mut response = if preflight_request {

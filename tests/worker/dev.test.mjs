@@ -1,6 +1,7 @@
 // wrangler with this repository's configuration: a smoke test of the README's run
 // command (`bash scripts/dev.sh`, i.e. wrangler dev, on a free port answers GET
-// /api/health) and an offline `wrangler deploy --dry-run` of wrangler.toml.
+// /api/health and the admin page at the /_/ URL it prints) and an offline
+// `wrangler deploy --dry-run` of wrangler.toml.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -96,6 +97,20 @@ test("scripts/dev.sh serves GET /api/health on 127.0.0.1", { timeout: READY_TIME
     assert.equal(collections.status, 200);
     const names = (await collections.json()).items.map((c) => c.name);
     assert.deepEqual(names, ["posts", "documents"]);
+
+    // The admin page, at the URL dev.sh printed.
+    const adminUrl = output.match(/dev: admin page (\S+)/)?.[1];
+    assert.equal(adminUrl, `http://127.0.0.1:${port}/_/`, `dev.sh printed no admin page URL:\n${output}`);
+    const admin = await fetch(adminUrl);
+    assert.equal(admin.status, 200);
+    assert.equal(admin.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.equal(admin.headers.get("x-frame-options"), "DENY");
+    assert.match(admin.headers.get("content-security-policy"), /default-src 'self'/);
+    assert.match(await admin.text(), /<title>edgefs admin<\/title>/);
+    const script = await fetch(new URL("admin.js", adminUrl));
+    assert.equal(script.status, 200);
+    assert.equal(script.headers.get("content-type"), "text/javascript; charset=utf-8");
+    await script.arrayBuffer();
 
     const missing = await fetch(`http://127.0.0.1:${port}/api/nope`);
     assert.equal(missing.status, 404);
