@@ -20,6 +20,7 @@ pub mod auth;
 pub mod collections;
 pub mod error;
 pub mod files;
+pub mod migrate;
 pub mod numbers;
 pub mod random;
 pub mod records;

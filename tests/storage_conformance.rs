@@ -30,8 +30,10 @@ fn main() -> ExitCode {
             .await
             .expect("create the SeaweedFS bucket");
 
+        let dir = support::servers::fresh_dir("conformance-dir");
         let backends: Vec<(String, Box<dyn Storage>)> = vec![
             ("memory".into(), Box::new(Memory::new())),
+            ("dir".into(), Box::new(edgefs::storage::Dir::new(&dir))),
             (
                 "s3/seaweedfs/path".into(),
                 Box::new(S3Storage::new(seaweed.client(true))),

@@ -127,6 +127,20 @@ impl App {
         }
     }
 
+    /// The local backend that is not R2: the KV namespace when bound, or memory when
+    /// nothing is bound (a migration's `"local"`).
+    pub(crate) fn local_store(&self) -> Option<Arc<dyn Storage>> {
+        if self.local.name() != "r2" {
+            return Some(self.local.clone());
+        }
+        (self.config_store.name() == "kv").then(|| self.config_store.clone())
+    }
+
+    /// The R2 bucket, when one is bound (a migration's `"r2"`).
+    pub(crate) fn r2_store(&self) -> Option<Arc<dyn Storage>> {
+        (self.local.name() == "r2").then(|| self.local.clone())
+    }
+
     /// The host's platform: its S3 backends and its form parser.
     pub fn platform(&self) -> &dyn Platform {
         self.platform.as_ref()

@@ -26,6 +26,7 @@ mod files;
 pub mod form;
 mod records;
 mod settings;
+mod storage;
 
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub use app::NativePlatform;
@@ -120,6 +121,8 @@ async fn dispatch(app: &App, route: Route, request: Request<Body>) -> Response<B
         Route::SettingsGet => settings::get(app, &caller).await,
         Route::SettingsPatch => settings::patch(app, &caller, read_json(request).await).await,
         Route::SettingsTestS3 => settings::test_s3(app, &caller, read_json(request).await).await,
+        Route::Storage => storage::get(app, &caller).await,
+        Route::StorageMigrate => storage::migrate(app, &caller, read_json(request).await).await,
     }
 }
 
@@ -159,6 +162,10 @@ pub enum Route {
     SettingsPatch,
     /// `POST /api/settings/test/s3`
     SettingsTestS3,
+    /// `GET /api/storage`: the backend serving files, and those a migration may name
+    Storage,
+    /// `POST /api/storage/migrate`: one batch of a migration between backends
+    StorageMigrate,
 }
 
 fn under_record_or_file_routes(path: &str) -> bool {
@@ -202,6 +209,8 @@ pub fn route(method: &Method, path: &str) -> Option<Route> {
         (["settings"], _) if get => Route::SettingsGet,
         (["settings"], Method::PATCH) => Route::SettingsPatch,
         (["settings", "test", "s3"], Method::POST) => Route::SettingsTestS3,
+        (["storage"], _) if get => Route::Storage,
+        (["storage", "migrate"], Method::POST) => Route::StorageMigrate,
         _ => return None,
     })
 }

@@ -11,6 +11,8 @@
 //! suite ([`conformance`]); a backend of your own can run it too.
 
 pub mod conformance;
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+mod dir;
 #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
 mod js;
 #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
@@ -21,6 +23,8 @@ mod r2;
 mod s3;
 mod select;
 
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub use dir::Dir;
 #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
 pub use kv::{Kv, KV_VALUE_LIMIT};
 pub use memory::Memory;

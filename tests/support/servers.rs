@@ -86,7 +86,7 @@ fn free_port_pair() -> u16 {
     }
 }
 
-fn fresh_dir(name: &str) -> PathBuf {
+pub fn fresh_dir(name: &str) -> PathBuf {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("s3-servers");
     let dir = base.join(format!("{name}-{}-{}", std::process::id(), free_port()));
     let _ = std::fs::remove_dir_all(&dir);

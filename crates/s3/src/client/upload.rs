@@ -46,6 +46,7 @@ struct PartCutter {
     stream: ByteStream,
     leftover: Bytes,
     size: usize,
+    ended: bool,
 }
 
 impl PartCutter {
@@ -70,10 +71,17 @@ impl PartCutter {
                 part.reserve(self.size);
             }
             part.extend_from_slice(&pending);
-            match self.stream.next().await {
+            // A stream that ended is not polled again (some panic if they are).
+            let next = if self.ended { None } else { self.stream.next().await };
+            match next {
                 Some(chunk) => pending = chunk?,
-                None if part.is_empty() => return Ok(None),
-                None => return Ok(Some(part.freeze())),
+                None => {
+                    self.ended = true;
+                    if part.is_empty() {
+                        return Ok(None);
+                    }
+                    return Ok(Some(part.freeze()));
+                }
             }
         }
     }
@@ -111,6 +119,7 @@ impl<T: Transport> S3Client<T> {
             stream: body.into_stream(),
             leftover: Bytes::new(),
             size,
+            ended: false,
         };
         let Some(first) = cutter.next_part().await? else {
             return self.put_object(key, Body::empty(), options).await;
@@ -212,6 +221,7 @@ mod tests {
             stream: Box::pin(futures::stream::iter(chunks)),
             leftover: Bytes::new(),
             size,
+            ended: false,
         };
         let mut parts = Vec::new();
         futures::executor::block_on(async {
