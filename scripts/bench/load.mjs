@@ -142,7 +142,9 @@ export async function runLoad(target, { clients = 64, seconds = 60, seedRecords 
       try {
         ({ status } = await operations[name]());
       } catch (error) {
-        status = `failed: ${error.message}`;
+        // undici's "fetch failed" hides the reason in its cause (a reset, a timeout…).
+        const cause = error.cause?.code ?? error.cause?.message;
+        status = `failed: ${error.message}${cause ? ` (${cause})` : ""}`;
       }
       const stat = stats[name];
       stat.latencies.push(performance.now() - started);
