@@ -29,10 +29,13 @@ fn files(root: &Path) -> Vec<PathBuf> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (root, settings) = (PathBuf::from(&args[1]), &args[2]);
-    let settings = S3Settings::from_json(&std::fs::read_to_string(settings).expect("read the settings"))
-        .expect("valid settings");
+    let settings =
+        S3Settings::from_json(&std::fs::read_to_string(settings).expect("read the settings")).expect("valid settings");
     let client = S3Client::new(&settings, NativeTransport::new()).expect("a client");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         for path in files(&root) {
             let key = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");

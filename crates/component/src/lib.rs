@@ -429,7 +429,8 @@ fn to_wit(error: impl Into<Error>) -> wit::StorageError {
     }
     let kind = match &error {
         Error::S3(ClientError::Settings(_)) => wit::ErrorKind::Settings,
-        Error::S3(ClientError::S3(_)) | Error::NotFound { .. } => wit::ErrorKind::S3,
+        // A conflict is S3's 412 to a conditional write (the component sets none).
+        Error::S3(ClientError::S3(_)) | Error::NotFound { .. } | Error::Conflict { .. } => wit::ErrorKind::S3,
         Error::S3(ClientError::Transport(_)) => wit::ErrorKind::Transport,
         Error::S3(ClientError::InvalidResponse(_) | ClientError::Body(_)) | Error::Backend { .. } => {
             wit::ErrorKind::InvalidResponse
@@ -492,6 +493,7 @@ fn upload_options_from_wit(options: wit::UploadOptions) -> UploadOptions {
     UploadOptions {
         content_type: options.content_type,
         metadata: options.metadata.into_iter().collect(),
+        ..UploadOptions::default()
     }
 }
 
