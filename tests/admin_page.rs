@@ -1,6 +1,7 @@
 //! The admin page through the whole API (`edgefs::api::handle`), natively: `/_/` and its
 //! files are answered before the API's routes, with the page's own headers, and nothing
 //! else changes (other methods, preflights and the API's paths are the API's).
+#![cfg(not(target_arch = "wasm32"))]
 
 use edgefs::api::{handle, App, Env};
 use edgefs::Body;

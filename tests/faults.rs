@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::fault_proxy::{Fault, FaultProxy, Match};
 use support::harness::Runner;
-use support::servers::{start_garage, start_seaweedfs, Server};
+use support::servers::{start_both, Server};
 
 const BUCKET: &str = "edgefs-faults";
 const MIB: usize = 1024 * 1024;
@@ -409,16 +409,7 @@ fn main() -> ExitCode {
         .unwrap();
     runtime.block_on(async {
         let mut runner = Runner::from_args("faults");
-        let (seaweed, garage) = std::thread::scope(|s| {
-            let a = s.spawn(|| start_seaweedfs(BUCKET));
-            let b = s.spawn(|| start_garage(BUCKET));
-            (a.join().expect("SeaweedFS started"), b.join().expect("Garage started"))
-        });
-        seaweed
-            .client(true)
-            .create_bucket()
-            .await
-            .expect("create the SeaweedFS bucket");
+        let (seaweed, garage) = start_both(BUCKET).await;
         let cases = cases![
             put_retried_through_every_fault,
             streamed_put_fails_clearly_and_stores_nothing,

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use support::fault_proxy::{Fault, FaultProxy, Match};
 use support::harness::Runner;
-use support::servers::{fresh_dir, start_garage, start_seaweedfs, Server};
+use support::servers::{fresh_dir, start_both, Server};
 
 const BUCKET: &str = "edgefs-migrate";
 const MIB: usize = 1024 * 1024;
@@ -575,16 +575,7 @@ fn main() -> ExitCode {
         .unwrap();
     runtime.block_on(async {
         let mut runner = Runner::from_args("migrate");
-        let (seaweed, garage) = std::thread::scope(|s| {
-            let a = s.spawn(|| start_seaweedfs(BUCKET));
-            let b = s.spawn(|| start_garage(BUCKET));
-            (a.join().expect("SeaweedFS started"), b.join().expect("Garage started"))
-        });
-        seaweed
-            .client(true)
-            .create_bucket()
-            .await
-            .expect("create the SeaweedFS bucket");
+        let (seaweed, garage) = start_both(BUCKET).await;
         let (seaweed, garage) = (Arc::new(seaweed), Arc::new(garage));
         let cases = cases![
             local_to_s3_and_back,

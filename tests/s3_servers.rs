@@ -23,7 +23,7 @@ use support::fault_proxy::{Fault, FaultProxy};
 use support::harness::Runner;
 use support::provider_imitation::ProviderImitation;
 use support::raw_http;
-use support::servers::{start_garage, start_seaweedfs, Kind, Server};
+use support::servers::{start_both, Kind, Server};
 
 const BUCKET: &str = "edgefs-test";
 const MIB: usize = 1024 * 1024;
@@ -1126,17 +1126,7 @@ fn main() -> ExitCode {
         .unwrap();
     runtime.block_on(async {
         let mut runner = Runner::from_args("s3_servers");
-        let (seaweed, garage) = std::thread::scope(|s| {
-            let a = s.spawn(|| start_seaweedfs(BUCKET));
-            let b = s.spawn(|| start_garage(BUCKET));
-            (a.join().expect("SeaweedFS started"), b.join().expect("Garage started"))
-        });
-        // SeaweedFS creates buckets only when asked (-s3.autoCreateBucket=false).
-        seaweed
-            .client(true)
-            .create_bucket()
-            .await
-            .expect("create the SeaweedFS bucket");
+        let (seaweed, garage) = start_both(BUCKET).await;
 
         let every_style = cases![
             special_keys_round_trip,

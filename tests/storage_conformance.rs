@@ -9,7 +9,7 @@ mod support;
 
 use edgefs::storage::{conformance, Memory, S3Storage, Storage};
 use std::process::ExitCode;
-use support::servers::{start_garage, start_seaweedfs};
+use support::servers::start_both;
 
 fn main() -> ExitCode {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
@@ -19,16 +19,7 @@ fn main() -> ExitCode {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let (seaweed, garage) = std::thread::scope(|s| {
-            let a = s.spawn(|| start_seaweedfs("edgefs-conformance"));
-            let b = s.spawn(|| start_garage("edgefs-conformance"));
-            (a.join().expect("SeaweedFS started"), b.join().expect("Garage started"))
-        });
-        seaweed
-            .client(true)
-            .create_bucket()
-            .await
-            .expect("create the SeaweedFS bucket");
+        let (seaweed, garage) = start_both("edgefs-conformance").await;
 
         let dir = support::servers::fresh_dir("conformance-dir");
         let backends: Vec<(String, Box<dyn Storage>)> = vec![

@@ -165,7 +165,7 @@ pub fn multipart_length(boundary: &str, content_type: &str, size: u64, ranges: &
     headers + format!("\r\n--{boundary}--\r\n").len() as u64
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use ByteRange::*;

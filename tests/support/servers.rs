@@ -241,3 +241,19 @@ root_domain = ".localhost"
 
 pub const GARAGE_ACCESS_KEY: &str = "GK0edef500000000000000000a";
 pub const GARAGE_SECRET: &str = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
+
+/// SeaweedFS and Garage side by side (started at once), each with `bucket` made.
+pub async fn start_both(bucket: &str) -> (Server, Server) {
+    let (seaweed, garage) = std::thread::scope(|s| {
+        let a = s.spawn(|| start_seaweedfs(bucket));
+        let b = s.spawn(|| start_garage(bucket));
+        (a.join().expect("SeaweedFS started"), b.join().expect("Garage started"))
+    });
+    // SeaweedFS creates buckets only when asked (-s3.autoCreateBucket=false).
+    seaweed
+        .client(true)
+        .create_bucket()
+        .await
+        .expect("create the SeaweedFS bucket");
+    (seaweed, garage)
+}
