@@ -1170,16 +1170,11 @@ impl edgefs::storage::Storage for ComponentStorage {
 
 // ------------------------------------------------------------------ the runner
 
-type Case = fn(Ctx) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        &[$((stringify!($name), (|ctx| Box::pin($name(ctx))) as Case)),*]
-    };
-}
+type Case = support::harness::Case<Ctx>;
+use support::harness::cases;
 
 /// The sequence, on both stores.
-const BOTH: &[(&str, Case)] = cases![
+const BOTH: &[(&str, Case)] = &cases![
     open_and_check,
     upload_small_from_stream,
     upload_multipart_from_stream,
@@ -1193,7 +1188,7 @@ const BOTH: &[(&str, Case)] = cases![
 ];
 
 /// What only a server can get wrong.
-const S3_ONLY: &[(&str, Case)] = cases![
+const S3_ONLY: &[(&str, Case)] = &cases![
     large_upload_stays_bounded,
     wrong_secret,
     missing_bucket,

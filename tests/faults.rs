@@ -380,13 +380,7 @@ fn proxied(settings: &S3Settings) -> Client {
         })
 }
 
-type Case = fn(Ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        [$((stringify!($name), (|ctx| Box::pin($name(ctx))) as Case)),*]
-    };
-}
+use support::harness::cases;
 
 async fn context(server: &Server, name: &str) -> Ctx {
     let proxy = FaultProxy::start(server.port).await;

@@ -6,7 +6,9 @@
 //!   (the test's fault proxy, a FAKE) that a rerun completes with nothing lost and no
 //!   multipart upload left open;
 //! - `POST /api/storage/migrate` from the in-memory backend to S3 in batches, after which
-//!   S3 enabled serves the same records and files.
+//!   S3 enabled serves the same records and files;
+//! - (being finished, not run yet) the real PocketBase: its `pb_data/storage` migrated to
+//!   each server and back, every file URL answering as before.
 //!
 //!   cargo test --test migrate [-- NAME]
 #![cfg_attr(target_arch = "wasm32", no_main)]
@@ -27,6 +29,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use support::fault_proxy::{Fault, FaultProxy, Match};
 use support::harness::Runner;
+use support::pocketbase::PocketBase;
 use support::servers::{fresh_dir, start_both, Server};
 
 const BUCKET: &str = "edgefs-migrate";
@@ -557,15 +560,267 @@ async fn api_migration(server: Arc<Server>) {
     }
 }
 
+// ---------------------------------------------------------------- the real PocketBase
+
+/// A real PNG, for PocketBase to make thumbnails of.
+fn png_image(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..width * height * 3).map(|i| (i % 251) as u8).collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+/// One file request a client makes, and what PocketBase answered.
+struct FileRequest {
+    label: String,
+    path: String,
+    range: Option<&'static str>,
+    with_token: bool,
+}
+
+#[derive(Debug, PartialEq)]
+struct FileAnswer {
+    status: u16,
+    /// Every header but `Date` and `Last-Modified`: a file's modification time is when
+    /// it was written to that storage (the migration), which no client can keep.
+    headers: BTreeMap<String, String>,
+    sha256: String,
+}
+
+async fn file_answers(pocketbase: &PocketBase, requests: &[FileRequest]) -> BTreeMap<String, FileAnswer> {
+    let token = pocketbase.superuser_token().await;
+    let (status, file_token) = pocketbase.json("POST", "/api/files/token", &token, &Value::Null).await;
+    assert_eq!(status, 200, "{file_token}");
+    let file_token = file_token["token"].as_str().unwrap().to_owned();
+    let mut answers = BTreeMap::new();
+    for request in requests {
+        let mut path = request.path.clone();
+        if request.with_token {
+            path.push_str(if path.contains('?') { "&" } else { "?" });
+            path.push_str(&format!("token={file_token}"));
+        }
+        let headers: Vec<(&str, &str)> = request.range.iter().map(|r| ("Range", *r)).collect();
+        let answer = pocketbase.get_raw("GET", &path, &headers, b"").await;
+        let headers = answer
+            .headers
+            .iter()
+            .filter(|(name, _)| *name != "date" && *name != "last-modified")
+            .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let answer = FileAnswer {
+            status: answer.status,
+            headers,
+            sha256: sha(&answer.body),
+        };
+        answers.insert(request.label.clone(), answer);
+    }
+    answers
+}
+
+fn assert_same_answers(before: &BTreeMap<String, FileAnswer>, after: &BTreeMap<String, FileAnswer>, when: &str) {
+    let differences: Vec<String> = before
+        .iter()
+        .filter(|(label, answer)| after.get(*label) != Some(*answer))
+        .map(|(label, answer)| format!("{label}:\n  before {answer:?}\n  after  {:?}", after.get(label)))
+        .collect();
+    assert!(differences.is_empty(), "{when}:\n{}", differences.join("\n"));
+}
+
+async fn use_s3(pocketbase: &PocketBase, server: &Server, enabled: bool) {
+    let token = pocketbase.superuser_token().await;
+    let s3 = json!({"s3": {
+        "enabled": enabled, "bucket": server.bucket, "region": server.region,
+        "endpoint": format!("http://127.0.0.1:{}", server.port), "accessKey": server.access_key,
+        "secret": server.secret, "forcePathStyle": true,
+    }});
+    let (status, saved) = pocketbase.json("PATCH", "/api/settings", &token, &s3).await;
+    assert_eq!(status, 200, "{saved}");
+}
+
+/// The reference's migration, done with edgefs: the real PocketBase on local storage with
+/// records, files, thumbnails it made and a protected file; `edgefs migrate` of its
+/// `pb_data/storage` into the bucket (a first run broken by faults, completed by a rerun);
+/// PocketBase with S3 enabled answers every file request as before; then the bucket back
+/// into a fresh `pb_data/storage`, and PocketBase on local storage answers the same again.
+// Not in the runner yet: on its first runs the fresh data directory's PocketBase already
+// listed collections an earlier run created (`docs`), so the create is refused; the cause
+// is being found (issue 11 note, session 6) before the case is registered.
+#[allow(dead_code)]
+async fn pocketbase_local_to_s3_and_back(server: Arc<Server>) {
+    clear(&server).await;
+    let dir = fresh_dir(&format!("pocketbase-{}", server.name()));
+    let storage = dir.join("storage");
+    let pocketbase = PocketBase::start(&dir).await;
+    let token = pocketbase.superuser_token().await;
+    let collection = json!({
+        "name": "migrated_docs", "type": "base",
+        "listRule": "", "viewRule": "", "createRule": null, "updateRule": null, "deleteRule": null,
+        "fields": [
+            {"name": "title", "type": "text"},
+            {"name": "files", "type": "file", "maxSelect": 10, "maxSize": 30 * MIB, "thumbs": ["100x100", "0x50"]},
+            {"name": "secret", "type": "file", "maxSelect": 1, "maxSize": MIB, "protected": true},
+        ],
+    });
+    let (status, created) = pocketbase.json("POST", "/api/collections", &token, &collection).await;
+    assert_eq!(status, 200, "{created}");
+    let photo = png_image(320, 240);
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let big = pattern(20 * MIB, 9);
+    let (status, first) = pocketbase
+        .multipart(
+            "/api/collections/migrated_docs/records",
+            &token,
+            &[("title", "first")],
+            &[
+                ("files", "photo.png", "image/png", &photo),
+                ("files", "notes with spaces.txt", "text/plain", b"some notes\n"),
+                ("files", "ünïcødé 名前.pdf", "application/pdf", &pdf),
+                ("secret", "private report.txt", "text/plain", b"for superusers only\n"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    let (status, second) = pocketbase
+        .multipart(
+            "/api/collections/migrated_docs/records",
+            &token,
+            &[("title", "second")],
+            &[("files", "big video.mp4", "video/mp4", &big)],
+        )
+        .await;
+    assert_eq!(status, 200, "{second}");
+
+    let mut requests = Vec::new();
+    let mut add = |label: String, path: String, range: Option<&'static str>, with_token: bool| {
+        requests.push(FileRequest {
+            label,
+            path,
+            range,
+            with_token,
+        })
+    };
+    for record in [&first, &second] {
+        let id = record["id"].as_str().unwrap();
+        for name in record["files"].as_array().unwrap() {
+            let name = name.as_str().unwrap();
+            let path = format!("/api/files/migrated_docs/{id}/{name}");
+            add(name.to_owned(), path.clone(), None, false);
+            add(format!("{name} download"), format!("{path}?download=1"), None, false);
+            if name.ends_with(".png") {
+                for thumb in ["100x100", "0x50", "10x10"] {
+                    add(
+                        format!("{name} thumb {thumb}"),
+                        format!("{path}?thumb={thumb}"),
+                        None,
+                        false,
+                    );
+                }
+            }
+            if name.ends_with(".mp4") {
+                add(format!("{name} head range"), path.clone(), Some("bytes=0-99"), false);
+                add(
+                    format!("{name} tail range"),
+                    path.clone(),
+                    Some("bytes=20000000-"),
+                    false,
+                );
+            }
+        }
+        add(
+            format!("{id} missing"),
+            format!("/api/files/migrated_docs/{id}/missing.txt"),
+            None,
+            false,
+        );
+    }
+    let secret = first["secret"].as_str().unwrap();
+    let secret_path = format!("/api/files/migrated_docs/{}/{secret}", first["id"].as_str().unwrap());
+    add("protected without a token".into(), secret_path.clone(), None, false);
+    add("protected with a token".into(), secret_path, None, true);
+
+    // The first pass makes the thumbnails; the second is what clients see.
+    file_answers(&pocketbase, &requests).await;
+    let before = file_answers(&pocketbase, &requests).await;
+    assert_eq!(
+        before.values().filter(|a| a.status == 200 || a.status == 206).count(),
+        requests.len() - 3,
+        "{before:#?}"
+    );
+    pocketbase.stop().await;
+    let local = dir_contents(&storage);
+    assert!(
+        local.keys().any(|k| k.contains("/thumbs_")),
+        "PocketBase made no thumbnails: {local:?}"
+    );
+
+    // A run broken by faults (the test's fault proxy, a FAKE), then a rerun.
+    let proxy = FaultProxy::start(server.port).await;
+    for _ in 0..4 {
+        proxy.inject_on(
+            Match {
+                method: Some("PUT"),
+                query: Some("partNumber=2"),
+                query_without: None,
+            },
+            Fault::ResetBeforeAnswer,
+        );
+    }
+    let through_proxy = settings_file(&server, &format!("http://127.0.0.1:{}", proxy.port));
+    let broken = edgefs(&[
+        "migrate",
+        "--from",
+        storage.to_str().unwrap(),
+        "--to",
+        &format!("s3:{}", through_proxy.display()),
+    ])
+    .await;
+    assert!(
+        !broken.success && broken.stdout.contains("1 failed"),
+        "{}",
+        broken.stdout
+    );
+    let settings = settings_file(&server, &format!("http://127.0.0.1:{}", server.port));
+    let bucket = format!("s3:{}", settings.display());
+    let rerun = edgefs(&["migrate", "--from", storage.to_str().unwrap(), "--to", &bucket]).await;
+    assert!(rerun.success && rerun.stdout.contains("1 copied"), "{}", rerun.stdout);
+    assert_eq!(open_uploads(&server).await, 0);
+    assert_eq!(
+        bucket_contents(&server).await,
+        local,
+        "the bucket holds pb_data/storage"
+    );
+
+    let pocketbase = PocketBase::start(&dir).await;
+    use_s3(&pocketbase, &server, true).await;
+    let on_s3 = file_answers(&pocketbase, &requests).await;
+    pocketbase.stop().await;
+    assert_same_answers(&before, &on_s3, "PocketBase on S3 after `edgefs migrate`");
+    assert_eq!(
+        bucket_contents(&server).await,
+        local,
+        "PocketBase had to make a file the migration should have copied"
+    );
+
+    // And back: the bucket into a fresh pb_data/storage.
+    std::fs::rename(&storage, dir.join("storage.before")).unwrap();
+    let back = edgefs(&["migrate", "--from", &bucket, "--to", storage.to_str().unwrap()]).await;
+    assert!(back.success, "{}", back.stdout);
+    assert_eq!(dir_contents(&storage), local, "pb_data/storage from the bucket");
+    let pocketbase = PocketBase::start(&dir).await;
+    use_s3(&pocketbase, &server, false).await;
+    let local_again = file_answers(&pocketbase, &requests).await;
+    pocketbase.stop().await;
+    assert_same_answers(&before, &local_again, "PocketBase on local storage migrated back");
+}
+
 // ---------------------------------------------------------------- the runner
 
-type Case = fn(Arc<Server>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        [$((stringify!($name), (|server| Box::pin($name(server))) as Case)),*]
-    };
-}
+use support::harness::cases;
 
 fn main() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread()

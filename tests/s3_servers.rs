@@ -1110,13 +1110,7 @@ async fn s3_test_in_place(settings: &S3Settings, body: serde_json::Value) -> (u1
 
 // ---------------------------------------------------------------- the runner
 
-type Case = fn(Ctx) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        [$((stringify!($name), (|ctx| Box::pin($name(ctx))) as Case)),*]
-    };
-}
+use support::harness::cases;
 
 fn main() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread()

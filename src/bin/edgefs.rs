@@ -269,7 +269,16 @@ async fn migrate(args: Migrate) -> Result<bool, String> {
         );
         bar.set_message(status.clone());
         if !terminal && (last_line.elapsed() >= Duration::from_secs(2) || done == items.len()) {
-            println!("{status}; {}", mib(bytes));
+            // The same facts as the bar: bytes through (copied or found there), rate, ETA.
+            let through = bar.position();
+            let rate = through as f64 / started.elapsed().as_secs_f64().max(0.001);
+            let eta = total_bytes.saturating_sub(through) as f64 / rate.max(1.0);
+            println!(
+                "{status}; {} of {}, {:.1} MiB/s, ETA {eta:.0} s",
+                mib(through),
+                mib(total_bytes),
+                rate / (1024.0 * 1024.0)
+            );
             last_line = Instant::now();
         }
     }

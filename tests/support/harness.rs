@@ -76,3 +76,17 @@ impl Runner {
         }
     }
 }
+
+/// A named case of a suite: an async function of the suite's context, boxed so that a
+/// list of them has one type.
+pub type Case<C> = fn(C) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// `cases![a, b, …]`: `[(name, Case), …]` for async functions taking the same context.
+#[allow(unused_macros)]
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        [$((stringify!($name), (|ctx| Box::pin($name(ctx))) as $crate::support::harness::Case<_>)),*]
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use cases;

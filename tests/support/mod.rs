@@ -3,6 +3,7 @@
 
 pub mod fault_proxy;
 pub mod harness;
+pub mod pocketbase;
 pub mod provider_imitation;
 pub mod raw_http;
 pub mod servers;

@@ -65,7 +65,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -110,7 +110,7 @@ fn wait_for_port(port: u16, child: &mut Child, name: &str, log: &Path) {
     panic!("{name} did not listen on 127.0.0.1:{port} within 30 s");
 }
 
-fn binary(name: &str, package: &str) -> PathBuf {
+pub fn binary(name: &str, package: &str) -> PathBuf {
     which(name).unwrap_or_else(|| {
         panic!("`{name}` is not installed: run `scripts/install.sh {package}` (or the README's test command)")
     })
