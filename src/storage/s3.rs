@@ -35,8 +35,29 @@ fn attributes(meta: &ObjectMeta) -> Attributes {
         content_type: meta.content_type.clone(),
         etag: meta.etag.clone(),
         modified: meta.last_modified,
-        metadata: meta.metadata.clone(),
+        metadata: meta
+            .metadata
+            .iter()
+            .map(|(name, value)| (name.clone(), metadata_value_from_header(value)))
+            .collect(),
     }
+}
+
+/// Bytes of a metadata value that cannot travel as they are in an `x-amz-meta-*` header
+/// (controls and, implied, every non-ASCII byte), and `%` so that decoding is exact.
+const METADATA_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
+
+/// A metadata value as a header can carry it: PocketBase keeps a file's original name
+/// (`original-filename`, any Unicode) in its metadata, and S3 headers are ASCII, so the
+/// value is percent-encoded (UTF-8), as Go's blob libraries URL-escape it.
+fn metadata_value_to_header(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, METADATA_ESCAPES).to_string()
+}
+
+fn metadata_value_from_header(value: &str) -> String {
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 impl<T: Transport> Storage for S3Storage<T> {
@@ -97,7 +118,11 @@ impl<T: Transport> Storage for S3Storage<T> {
             let condition = options.condition.clone();
             let options = ObjectOptions {
                 content_type: options.content_type.clone(),
-                metadata: options.metadata.clone(),
+                metadata: options
+                    .metadata
+                    .iter()
+                    .map(|(name, value)| (name.clone(), metadata_value_to_header(value)))
+                    .collect(),
                 ..ObjectOptions::default()
             };
             let Some(condition) = condition else {
@@ -194,5 +219,19 @@ impl<T: Transport> Storage for S3Storage<T> {
                 next_cursor: page.next_continuation_token,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::*;
+
+    #[test]
+    fn unicode_metadata_travels_percent_encoded_and_comes_back() {
+        let name = "ünïcødé 名前 100%.pdf";
+        let header = metadata_value_to_header(name);
+        assert!(header.is_ascii() && http::HeaderValue::from_str(&header).is_ok(), "{header}");
+        assert_eq!(metadata_value_from_header(&header), name);
+        assert_eq!(metadata_value_to_header("plain-name.txt"), "plain-name.txt");
     }
 }

@@ -28,9 +28,14 @@ impl PocketBase {
     /// Serves `dir` (created with a superuser when new) and waits for its health check.
     pub async fn start(dir: &Path) -> PocketBase {
         let bin = pocketbase_binary();
+        // PocketBase writes a migration for every collection change into
+        // `<dir>/../pb_migrations` and applies that folder at start: kept inside `dir`, so
+        // one test's collections never appear in another's PocketBase.
+        let migrations = format!("--migrationsDir={}", dir.join("pb_migrations").display());
         let upsert = tokio::process::Command::new(&bin)
-            .args(["superuser", "upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD, "--dir"])
-            .arg(dir)
+            .args(["superuser", "upsert", SUPERUSER_EMAIL, SUPERUSER_PASSWORD])
+            .arg(format!("--dir={}", dir.display()))
+            .arg(&migrations)
             .output()
             .await
             .expect("run pocketbase superuser upsert");
@@ -45,6 +50,7 @@ impl PocketBase {
             .arg("serve")
             .arg(format!("--http=127.0.0.1:{port}"))
             .arg(format!("--dir={}", dir.display()))
+            .arg(&migrations)
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .kill_on_drop(true)
