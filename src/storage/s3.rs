@@ -230,7 +230,10 @@ mod metadata_tests {
     fn unicode_metadata_travels_percent_encoded_and_comes_back() {
         let name = "ünïcødé 名前 100%.pdf";
         let header = metadata_value_to_header(name);
-        assert!(header.is_ascii() && http::HeaderValue::from_str(&header).is_ok(), "{header}");
+        assert!(
+            header.is_ascii() && http::HeaderValue::from_str(&header).is_ok(),
+            "{header}"
+        );
         assert_eq!(metadata_value_from_header(&header), name);
         assert_eq!(metadata_value_to_header("plain-name.txt"), "plain-name.txt");
     }
