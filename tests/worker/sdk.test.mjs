@@ -29,6 +29,7 @@ import { file, png } from "./lib/files.mjs";
 import { assertFile404, assertFileBytes, client, rejectsWith } from "./lib/sdk.mjs";
 import { BACKENDS, startWorker } from "./lib/worker.mjs";
 import { defaultCollections, startPocketBase } from "./lib/pocketbase.mjs";
+import { startSeaweedFs } from "./lib/seaweedfs.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const collections = defaultCollections(root);
@@ -570,6 +571,108 @@ for (const { label, start } of targets()) {
       assert.equal(body.data?.files?.code, "validation_too_many_files", JSON.stringify(body));
       assert.deepEqual((await asAlice.collection("documents").getOne(doc.id)).files, doc.files);
       await assertStored(t, doc, doc.files, "no refused file stored");
+    });
+
+    // --- migration (issue 11 §2) -------------------------------------------------------
+
+    // Every record of the app's collections and every file's bytes, as a superuser reads
+    // them (protected files with a superuser's file token).
+    async function everything() {
+      const token = await su.files.getToken();
+      const records = {};
+      const files = {};
+      for (const collection of await su.collections.getFullList()) {
+        if (collection.system || collection.type === "view") continue;
+        const list = await su.collection(collection.name).getFullList({ sort: "id" });
+        records[collection.name] = list;
+        for (const record of list) {
+          for (const field of collection.fields.filter((f) => f.type === "file")) {
+            for (const name of [record[field.name]].flat().filter(Boolean)) {
+              const response = await fetch(su.files.getURL(record, name, { token }));
+              assert.equal(response.status, 200, `${collection.name}/${record.id}/${name}`);
+              files[`${collection.name}/${record.id}/${name}`] = Buffer.from(await response.arrayBuffer()).toString("base64");
+            }
+          }
+        }
+      }
+      return { records, files };
+    }
+
+    async function migrate(from, to) {
+      const totals = { copied: 0, skipped: 0, calls: 0 };
+      let cursor = null;
+      for (;;) {
+        const response = await fetch(`${target.url}/api/storage/migrate`, {
+          method: "POST",
+          headers: { Authorization: su.authStore.token, "Content-Type": "application/json" },
+          body: JSON.stringify({ from, to, cursor, limit: 5 }),
+        });
+        const batch = await response.json();
+        assert.equal(response.status, 200, JSON.stringify(batch));
+        assert.deepEqual(batch.failed, [], JSON.stringify(batch));
+        totals.copied += batch.copied;
+        totals.skipped += batch.skipped;
+        totals.calls++;
+        if (batch.done) return totals;
+        cursor = batch.cursor;
+      }
+    }
+
+    async function activeBackend() {
+      const response = await fetch(`${target.url}/api/storage`, { headers: { Authorization: su.authStore.token } });
+      return (await response.json()).active;
+    }
+
+    test("the suite's data migrates to another backend, which then serves every record and file byte for byte", async (t) => {
+      if (target.kind !== "worker") return t.skip("edgefs's own API");
+      needs(post, "the post with a cover");
+      needs(doc, "the protected document");
+      const before = await everything();
+      assert.ok(Object.keys(before.files).length >= 3, `files to migrate: ${Object.keys(before.files)}`);
+      const savedS3 = (await su.settings.getAll()).s3;
+      const source = await activeBackend();
+      // Onto S3 (a SeaweedFS of its own) from memory, KV or R2; from S3 onto the local store.
+      let seaweed;
+      let from, to, switchTo, switchBack;
+      if (target.s3) {
+        [from, to] = ["s3", "local"];
+        switchTo = { enabled: false };
+        switchBack = { enabled: true };
+      } else {
+        seaweed = await startSeaweedFs("edgefs-sdk-migrated");
+        await su.settings.update({
+          s3: {
+            enabled: false,
+            bucket: seaweed.bucket,
+            region: seaweed.region,
+            endpoint: seaweed.endpoint,
+            accessKey: seaweed.accessKey,
+            secret: seaweed.secretKey,
+            forcePathStyle: true,
+          },
+        });
+        [from, to] = [source === "r2" ? "r2" : "local", "s3"];
+        switchTo = { enabled: true };
+        switchBack = { ...savedS3, enabled: false };
+      }
+      try {
+        const first = await migrate(from, to);
+        const records = Object.values(before.records).flat().length;
+        assert.equal(first.copied, records + Object.keys(before.files).length, JSON.stringify(first));
+        assert.ok(first.calls > 1, "the page's loop: several calls under the subrequest limit");
+        const again = await migrate(from, to);
+        assert.equal(again.copied, 0, `a second run copies nothing: ${JSON.stringify(again)}`);
+
+        await su.settings.update({ s3: switchTo });
+        const now = await activeBackend();
+        assert.notEqual(now, source, "the switch changed the backend");
+        t.diagnostic(`${source} → ${now}: ${first.copied} objects in ${first.calls} calls`);
+        assert.deepEqual(await everything(), before, `${now} serves what ${source} served`);
+      } finally {
+        await su.settings.update({ s3: switchBack });
+        await seaweed?.stop();
+      }
+      assert.equal(await activeBackend(), source);
     });
 
     // --- delete --------------------------------------------------------------------------
