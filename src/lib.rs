@@ -18,6 +18,7 @@
 pub mod api;
 pub mod auth;
 pub mod collections;
+pub mod companion;
 pub mod error;
 pub mod files;
 pub mod migrate;

@@ -182,6 +182,21 @@ async fn open_uploads(server: &Server) -> usize {
         .len()
 }
 
+/// Makes the proxy reset the connection before answering a second part, four times:
+/// more than the client's retries, so one multipart upload fails.
+fn break_second_parts(proxy: &FaultProxy) {
+    for _ in 0..4 {
+        proxy.inject_on(
+            Match {
+                method: Some("PUT"),
+                query: Some("partNumber=2"),
+                query_without: None,
+            },
+            Fault::ResetBeforeAnswer,
+        );
+    }
+}
+
 // ---------------------------------------------------------------- the command
 
 async fn local_to_s3_and_back(server: Arc<Server>) {
@@ -254,16 +269,7 @@ async fn a_broken_run_is_completed_by_a_rerun(server: Arc<Server>) {
     let to = format!("s3:{}", settings.display());
     // The 12 MiB file's second part never gets through (1 + 3 retries), and one small
     // file's upload is refused every time.
-    for _ in 0..4 {
-        proxy.inject_on(
-            Match {
-                method: Some("PUT"),
-                query: Some("partNumber=2"),
-                query_without: None,
-            },
-            Fault::ResetBeforeAnswer,
-        );
-    }
+    break_second_parts(&proxy);
     for _ in 0..4 {
         proxy.inject_on(
             Match {
@@ -678,6 +684,7 @@ async fn pocketbase_local_to_s3_and_back(server: Arc<Server>) {
                 ("files", "photo.png", "image/png", &photo),
                 ("files", "notes with spaces.txt", "text/plain", b"some notes\n"),
                 ("files", "ünïcødé 名前.pdf", "application/pdf", &pdf),
+                ("files", "odd;name, really? $&+=@~.txt", "text/plain", b"odd\n"),
                 ("secret", "private report.txt", "text/plain", b"for superusers only\n"),
             ],
         )
@@ -758,16 +765,7 @@ async fn pocketbase_local_to_s3_and_back(server: Arc<Server>) {
 
     // A run broken by faults (the test's fault proxy, a FAKE), then a rerun.
     let proxy = FaultProxy::start(server.port).await;
-    for _ in 0..4 {
-        proxy.inject_on(
-            Match {
-                method: Some("PUT"),
-                query: Some("partNumber=2"),
-                query_without: None,
-            },
-            Fault::ResetBeforeAnswer,
-        );
-    }
+    break_second_parts(&proxy);
     let through_proxy = settings_file(&server, &format!("http://127.0.0.1:{}", proxy.port));
     let broken = edgefs(&[
         "migrate",
@@ -796,6 +794,56 @@ async fn pocketbase_local_to_s3_and_back(server: Arc<Server>) {
     let pocketbase = PocketBase::start(&dir).await;
     use_s3(&pocketbase, &server, true).await;
     let on_s3 = file_answers(&pocketbase, &requests).await;
+    // PocketBase's own S3 driver stores a name a header cannot carry exactly as the
+    // migration stored it: the same names uploaded again have the same raw metadata.
+    let (status, again) = pocketbase
+        .multipart(
+            "/api/collections/docs/records",
+            &token,
+            &[("title", "again")],
+            &[
+                ("files", "ünïcødé 名前.pdf", "application/pdf", &pdf),
+                ("files", "odd;name, really? $&+=@~.txt", "text/plain", b"odd\n"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{again}");
+    let raw_original_names = |record: &serde_json::Value| {
+        let client = server.client(true);
+        let prefix = format!(
+            "{}/{}/",
+            created["id"].as_str().unwrap(),
+            record["id"].as_str().unwrap()
+        );
+        let names: Vec<String> = record["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|name| format!("{prefix}{}", name.as_str().unwrap()))
+            .collect();
+        async move {
+            let mut raw = Vec::new();
+            for key in names {
+                let meta = client.head_object(&key).await.unwrap();
+                raw.push((key, meta.metadata.get("original-filename").cloned().unwrap_or_default()));
+            }
+            raw
+        }
+    };
+    let by_pocketbase = raw_original_names(&again).await;
+    let by_migration: Vec<String> = raw_original_names(&first)
+        .await
+        .into_iter()
+        .map(|(_, raw)| raw)
+        .collect();
+    for (key, raw) in &by_pocketbase {
+        assert!(
+            by_migration.contains(raw),
+            "PocketBase stored {key} with original-filename {raw:?}; the migration stored {by_migration:?}"
+        );
+    }
+    let written: Vec<String> = by_pocketbase.into_iter().map(|(key, _)| key).collect();
+    server.client(true).delete_objects(&written).await.unwrap();
     pocketbase.stop().await;
     assert_same_answers(&before, &on_s3, "PocketBase on S3 after `edgefs migrate`");
     assert_eq!(
@@ -839,13 +887,6 @@ fn main() -> ExitCode {
         ];
         for server in [&seaweed, &garage] {
             for (name, case) in cases.iter() {
-                // SeaweedFS 4.48 stores a multipart upload with the type its extension names
-                // (the 20 MiB `.mp4` PocketBase typed application/octet-stream becomes
-                // video/mp4), so PocketBase on it would answer another Content-Type: a
-                // provider quirk edgefs does not correct yet (issue 11 note, session 6).
-                if server.name() == "seaweedfs" && *name == "pocketbase_local_to_s3_and_back" {
-                    continue;
-                }
                 runner
                     .run(&format!("{}/{name}", server.name()), case(server.clone()))
                     .await;

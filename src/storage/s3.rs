@@ -43,13 +43,24 @@ fn attributes(meta: &ObjectMeta) -> Attributes {
     }
 }
 
-/// Bytes of a metadata value that cannot travel as they are in an `x-amz-meta-*` header
-/// (controls and, implied, every non-ASCII byte), and `%` so that decoding is exact.
-const METADATA_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%');
+/// The bytes of a metadata value that are escaped: all but those Go's `url.PathEscape`
+/// leaves as they are (letters, digits, `-_.~` and `$&+:=@`), so a value is stored byte
+/// for byte as PocketBase's own S3 driver stores it (`tools/filesystem/internal/s3blob`).
+const METADATA_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b':')
+    .remove(b'=')
+    .remove(b'@');
 
 /// A metadata value as a header can carry it: PocketBase keeps a file's original name
-/// (`original-filename`, any Unicode) in its metadata, and S3 headers are ASCII, so the
-/// value is percent-encoded (UTF-8), as Go's blob libraries URL-escape it.
+/// (`original-filename`, any Unicode) in its metadata, and S3 headers are ASCII (and lose
+/// a value's outer spaces), so the value is percent-encoded (UTF-8) as PocketBase does it.
 fn metadata_value_to_header(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, METADATA_ESCAPES).to_string()
 }
@@ -236,5 +247,10 @@ mod metadata_tests {
         );
         assert_eq!(metadata_value_from_header(&header), name);
         assert_eq!(metadata_value_to_header("plain-name.txt"), "plain-name.txt");
+        // What Go's url.PathEscape makes of it, as PocketBase writes it.
+        assert_eq!(
+            metadata_value_to_header(" a b/ü;,?$&+:=@~%.pdf"),
+            "%20a%20b%2F%C3%BC%3B%2C%3F$&+:=@~%25.pdf"
+        );
     }
 }

@@ -29,7 +29,7 @@ import { file, png } from "./lib/files.mjs";
 import { assertFile404, assertFileBytes, client, rejectsWith } from "./lib/sdk.mjs";
 import { BACKENDS, startWorker } from "./lib/worker.mjs";
 import { defaultCollections, startPocketBase } from "./lib/pocketbase.mjs";
-import { startSeaweedFs } from "./lib/seaweedfs.mjs";
+import { pocketbaseS3Settings, startSeaweedFs } from "./lib/seaweedfs.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const collections = defaultCollections(root);
@@ -640,17 +640,7 @@ for (const { label, start } of targets()) {
         switchBack = { enabled: true };
       } else {
         seaweed = await startSeaweedFs("edgefs-sdk-migrated");
-        await su.settings.update({
-          s3: {
-            enabled: false,
-            bucket: seaweed.bucket,
-            region: seaweed.region,
-            endpoint: seaweed.endpoint,
-            accessKey: seaweed.accessKey,
-            secret: seaweed.secretKey,
-            forcePathStyle: true,
-          },
-        });
+        await su.settings.update({ s3: pocketbaseS3Settings(seaweed, { enabled: false }) });
         [from, to] = [source === "r2" ? "r2" : "local", "s3"];
         switchTo = { enabled: true };
         switchBack = { ...savedS3, enabled: false };

@@ -61,3 +61,54 @@ async function drain_reader(reader, limit) {
 export function drain(stream, limit) {
   return drain_reader(stream.getReader(), limit);
 }
+
+// Companion mode (src/companion.rs): the client's request sent on to PocketBase as it
+// came (method, headers, the body streamed) and PocketBase's answer handed back as it
+// is (redirects too), marked with how it was made. PocketBase must answer within
+// `timeoutMs` (headers; the body may take as long as it takes), else a 504.
+// `identity`: PocketBase's answer about a file (a denial) goes out with its own length,
+// not re-encoded by the runtime, as the Worker's own file answers do.
+export async function proxy_to_pocketbase(request, url, source, timeoutMs, identity) {
+  const init = { method: request.method, headers: new Headers(request.headers), redirect: "manual" };
+  if (request.body) {
+    init.body = request.body;
+    init.duplex = "half";
+  }
+  const abort = new AbortController();
+  init.signal = abort.signal;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort();
+  }, timeoutMs);
+  let answer;
+  try {
+    answer = await globalThis.fetch(url, init);
+  } catch (error) {
+    const origin = new URL(url).origin;
+    return timedOut
+      ? pocketbase_error(504, `PocketBase at ${origin} did not answer within ${timeoutMs / 1000} s`)
+      : pocketbase_error(502, `PocketBase at ${origin} did not answer: ${error?.message ?? error}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  const headers = new Headers(answer.headers);
+  headers.set("x-edgefs-source", source);
+  if (identity && !headers.has("content-encoding")) headers.set("content-encoding", "identity");
+  // A plain stream would go out chunked: keep PocketBase's Content-Length.
+  let body = answer.body;
+  const length = Number(answer.headers.get("content-length"));
+  if (body && answer.headers.has("content-length") && Number.isSafeInteger(length) && typeof FixedLengthStream === "function") {
+    const fixed = new FixedLengthStream(length);
+    body.pipeTo(fixed.writable).catch(() => {});
+    body = fixed.readable;
+  }
+  return new Response(body, { status: answer.status, statusText: answer.statusText, headers });
+}
+
+function pocketbase_error(status, message) {
+  return new Response(JSON.stringify({ data: {}, message, status }), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}

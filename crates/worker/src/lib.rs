@@ -25,6 +25,7 @@ mod workerd_tests;
 
 use edgefs::api::form::{Form, FormFile};
 use edgefs::api::{App, Env, Platform};
+use edgefs::companion::{Answer, Companion, CompanionConfig};
 use edgefs::s3::S3Settings;
 use edgefs::storage::{choose_backends, Kv, Memory, S3Storage, Storage, KV_BINDING, R2, R2_BINDING};
 use edgefs::transport::fetch::FetchTransport;
@@ -108,6 +109,9 @@ pub async fn fetch(request: web_sys::Request, env: JsValue, _ctx: JsValue) -> Re
     if let Some(response) = crate::workerd_tests::handle(&request, &env).await {
         return response;
     }
+    if let Some(companion) = companion(&env) {
+        return companion_fetch(companion, request).await;
+    }
     let app = app(&env);
     let request_body = request.body();
     let response = match to_http_request(&request) {
@@ -154,6 +158,81 @@ fn app(env: &JsValue) -> Rc<App> {
     ));
     APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
     app
+}
+
+/// Companion mode as configured: off (`None`), on, or why its configuration is wrong.
+type CompanionMode = Option<Result<Rc<Companion>, String>>;
+
+thread_local! {
+    /// This isolate's companion mode, read from `env` on the first request.
+    static COMPANION: RefCell<Option<CompanionMode>> = const { RefCell::new(None) };
+}
+
+/// Companion mode, when `PB_ORIGIN` is set: PocketBase's files from PocketBase's bucket,
+/// the R2 binding `BUCKET` or PocketBase's own `S3_*` settings.
+fn companion(env: &JsValue) -> CompanionMode {
+    if let Some(built) = COMPANION.with(|slot| slot.borrow().clone()) {
+        return built;
+    }
+    let lookup = |name: &str| {
+        Reflect::get(env, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let built = CompanionConfig::from_lookup(lookup).map(|config| {
+        let config = config?;
+        let bucket: Arc<dyn Storage> = match R2::from_env(env, R2_BINDING) {
+            Some(r2) => Arc::new(r2),
+            None => {
+                let settings = S3Settings::from_lookup(lookup).map_err(|e| e.to_string())?;
+                if settings.bucket.trim().is_empty() {
+                    return Err(format!(
+                        "companion mode (PB_ORIGIN) needs the bucket PocketBase keeps its files in: \
+                         bind it as the R2 binding {R2_BINDING}, or set PocketBase's S3 settings as \
+                         S3_BUCKET, S3_REGION, S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY"
+                    ));
+                }
+                let client = edgefs::S3Client::new(&settings, FetchTransport).map_err(|e| e.to_string())?;
+                Arc::new(S3Storage::new(client))
+            }
+        };
+        Ok(Rc::new(Companion::new(config, bucket, Arc::new(FetchTransport))))
+    });
+    COMPANION.with(|slot| *slot.borrow_mut() = Some(built.clone()));
+    built
+}
+
+/// A request in companion mode: served from the bucket, or sent on to PocketBase.
+async fn companion_fetch(
+    companion: Result<Rc<Companion>, String>,
+    request: web_sys::Request,
+) -> Result<web_sys::Response, JsValue> {
+    let companion = match companion {
+        Ok(companion) => companion,
+        Err(message) => return to_web_response(edgefs::api::error(StatusCode::INTERNAL_SERVER_ERROR, &message)),
+    };
+    let http_request = match to_http_request(&request) {
+        // The companion reads no body: the request's stream is left for the proxy.
+        Ok(parsed) => parsed.map(|_| Body::empty()),
+        Err(message) => return to_web_response(edgefs::api::error(StatusCode::BAD_REQUEST, &message)),
+    };
+    match companion.handle(&http_request).await {
+        Answer::Respond(response) => to_web_response(response),
+        Answer::Proxy(reason) => {
+            let url = companion.origin_url(http_request.uri());
+            let timeout = companion.timeout().as_millis() as f64;
+            let source = format!("pocketbase; {}", reason.as_str());
+            let answer = JsFuture::from(proxy_to_pocketbase(
+                &request,
+                &url,
+                &source,
+                timeout,
+                reason.about_a_file(),
+            ))
+            .await?;
+            Ok(answer.unchecked_into())
+        }
+    }
 }
 
 /// The Workers runtime as the API's platform: S3 over `fetch`, forms by `formData()`.
@@ -223,6 +302,13 @@ impl Platform for WorkerPlatform {
 extern "C" {
     fn read_form_js(body: &JsValue, content_type: &str, limit: f64, drain_limit: f64) -> js_sys::Promise;
     fn drain(stream: &web_sys::ReadableStream, limit: f64) -> js_sys::Promise;
+    fn proxy_to_pocketbase(
+        request: &web_sys::Request,
+        url: &str,
+        source: &str,
+        timeout_ms: f64,
+        identity: bool,
+    ) -> js_sys::Promise;
 }
 
 /// `web_sys::Request` → `http::Request<Body>`, the body kept as the runtime's stream.

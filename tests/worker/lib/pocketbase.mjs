@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import PocketBase from "pocketbase";
 import { freePort, stopChild, waitForPort } from "./ports.mjs";
-import { listKeys, startSeaweedFs } from "./seaweedfs.mjs";
+import { listKeys, pocketbaseS3Settings, startSeaweedFs } from "./seaweedfs.mjs";
 
 const SUPERUSER = { email: "root@edgefs.test", password: "edgefs-root-password" };
 
@@ -58,17 +58,7 @@ export async function startPocketBase({ collections, s3 = false }) {
     await admin.collections.import(collections, false);
     if (s3) {
       seaweed = await startSeaweedFs("edgefs-sdk-pocketbase");
-      await admin.settings.update({
-        s3: {
-          enabled: true,
-          bucket: seaweed.bucket,
-          region: seaweed.region,
-          endpoint: seaweed.endpoint,
-          accessKey: seaweed.accessKey,
-          secret: seaweed.secretKey,
-          forcePathStyle: true,
-        },
-      });
+      await admin.settings.update({ s3: pocketbaseS3Settings(seaweed, { enabled: true }) });
     }
     let n = 0;
     return {

@@ -123,6 +123,19 @@ export async function startSeaweedFs(bucket) {
   }
 }
 
+/** PocketBase's `s3` settings object for this server's bucket (`enabled` as given). */
+export function pocketbaseS3Settings(server, { enabled }) {
+  return {
+    enabled,
+    bucket: server.bucket,
+    region: server.region,
+    endpoint: server.endpoint,
+    accessKey: server.accessKey,
+    secret: server.secretKey,
+    forcePathStyle: true,
+  };
+}
+
 /** The `S3_*` variables (PocketBase's names, read by edgefs) for this server's bucket. */
 export function s3Variables(server) {
   return {
