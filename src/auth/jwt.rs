@@ -126,6 +126,15 @@ impl Signer {
     }
 }
 
+/// When a token says it expires (its `exp`, Unix seconds), read without checking its
+/// signature: for bounding how long something learned with the token is kept, never
+/// for deciding whether the token is good.
+pub fn unverified_expiry(token: &str) -> Option<u64> {
+    let payload = token.trim().split('.').nth(1)?;
+    let exp = decode_json(payload)?.get("exp")?.as_f64()?;
+    (exp.is_finite() && exp >= 0.0).then_some(exp as u64)
+}
+
 fn decode_json(part: &str) -> Option<Value> {
     let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
     serde_json::from_slice(&bytes).ok()

@@ -112,3 +112,38 @@ function pocketbase_error(status, message) {
     headers: { "content-type": "application/json" },
   });
 }
+
+// Companion mode's edge cache: the Workers Cache API (`caches.default`, this data
+// center's cache). A public answer is kept under its canonical key (src/companion/purge.rs)
+// for the configured time, its own Cache-Control (PocketBase's, for the client) set
+// aside while it is there. A hit honours the client's Range and conditional headers.
+const KEPT_CACHE_CONTROL = "x-edgefs-cache-control";
+
+export async function edge_cache_match(key, request) {
+  if (typeof caches === "undefined") return undefined;
+  const hit = await caches.default.match(new Request(key, { headers: request.headers }));
+  if (!hit) return undefined;
+  const headers = new Headers(hit.headers);
+  const kept = headers.get(KEPT_CACHE_CONTROL);
+  headers.delete(KEPT_CACHE_CONTROL);
+  if (kept) headers.set("cache-control", kept);
+  else headers.delete("cache-control");
+  headers.set("x-edgefs-source", "edge cache");
+  return new Response(hit.body, { status: hit.status, headers });
+}
+
+export function edge_cache_put(ctx, key, response, seconds) {
+  if (typeof caches === "undefined" || !response.body) return response;
+  const copy = response.clone();
+  const headers = new Headers(copy.headers);
+  headers.set(KEPT_CACHE_CONTROL, headers.get("cache-control") ?? "");
+  headers.set("cache-control", `public, max-age=${seconds}`);
+  const stored = caches.default.put(key, new Response(copy.body, { status: copy.status, headers })).catch(() => {});
+  if (ctx && typeof ctx.waitUntil === "function") ctx.waitUntil(stored);
+  return response;
+}
+
+export async function edge_cache_delete(keys) {
+  if (typeof caches === "undefined") return;
+  await Promise.all(keys.map((key) => caches.default.delete(key)));
+}

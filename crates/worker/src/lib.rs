@@ -103,14 +103,14 @@ const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
 /// The Worker's `fetch` handler.
 #[cfg_attr(not(test), wasm_bindgen)]
 #[allow(dead_code)]
-pub async fn fetch(request: web_sys::Request, env: JsValue, _ctx: JsValue) -> Result<web_sys::Response, JsValue> {
+pub async fn fetch(request: web_sys::Request, env: JsValue, ctx: JsValue) -> Result<web_sys::Response, JsValue> {
     // The test build only (`--features workerd-tests`): the storage conformance route.
     #[cfg(feature = "workerd-tests")]
     if let Some(response) = crate::workerd_tests::handle(&request, &env).await {
         return response;
     }
     if let Some(companion) = companion(&env) {
-        return companion_fetch(companion, request).await;
+        return companion_fetch(companion, request, &ctx).await;
     }
     let app = app(&env);
     let request_body = request.body();
@@ -206,20 +206,38 @@ fn companion(env: &JsValue) -> CompanionMode {
 async fn companion_fetch(
     companion: Result<Rc<Companion>, String>,
     request: web_sys::Request,
+    ctx: &JsValue,
 ) -> Result<web_sys::Response, JsValue> {
     let companion = match companion {
         Ok(companion) => companion,
         Err(message) => return to_web_response(edgefs::api::error(StatusCode::INTERNAL_SERVER_ERROR, &message)),
     };
+    // The companion reads a body only for the purge route; otherwise the request's
+    // stream is left unread for the proxy.
     let http_request = match to_http_request(&request) {
-        // The companion reads no body: the request's stream is left for the proxy.
-        Ok(parsed) => parsed.map(|_| Body::empty()),
+        Ok(parsed) => parsed,
         Err(message) => return to_web_response(edgefs::api::error(StatusCode::BAD_REQUEST, &message)),
     };
-    match companion.handle(&http_request).await {
+    if let Some(key) = companion.edge_cache_key(&http_request) {
+        let hit = JsFuture::from(edge_cache_match(&key, &request)).await?;
+        if !hit.is_undefined() {
+            return Ok(hit.unchecked_into());
+        }
+    }
+    let uri = http_request.uri().clone();
+    match companion.handle(http_request).await {
         Answer::Respond(response) => to_web_response(response),
+        Answer::RespondAndCache { response, key, time } => {
+            let response = to_web_response(response)?;
+            Ok(edge_cache_put(ctx, &key, response, time.as_secs() as f64))
+        }
+        Answer::Purge { keys, response } => {
+            let keys: js_sys::Array = keys.iter().map(|key| JsValue::from_str(key)).collect();
+            JsFuture::from(edge_cache_delete(&keys)).await?;
+            to_web_response(response)
+        }
         Answer::Proxy(reason) => {
-            let url = companion.origin_url(http_request.uri());
+            let url = companion.origin_url(&uri);
             let timeout = companion.timeout().as_millis() as f64;
             let source = format!("pocketbase; {}", reason.as_str());
             let answer = JsFuture::from(proxy_to_pocketbase(
@@ -302,6 +320,9 @@ impl Platform for WorkerPlatform {
 extern "C" {
     fn read_form_js(body: &JsValue, content_type: &str, limit: f64, drain_limit: f64) -> js_sys::Promise;
     fn drain(stream: &web_sys::ReadableStream, limit: f64) -> js_sys::Promise;
+    fn edge_cache_match(key: &str, request: &web_sys::Request) -> js_sys::Promise;
+    fn edge_cache_put(ctx: &JsValue, key: &str, response: web_sys::Response, seconds: f64) -> web_sys::Response;
+    fn edge_cache_delete(keys: &js_sys::Array) -> js_sys::Promise;
     fn proxy_to_pocketbase(
         request: &web_sys::Request,
         url: &str,

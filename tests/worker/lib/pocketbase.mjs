@@ -31,14 +31,18 @@ function pocketbaseBinary() {
  * PocketBase with its local file storage, or with `s3: true` its S3 storage on a
  * SeaweedFS started here (set through the settings API, as an admin would).
  */
-export async function startPocketBase({ collections, s3 = false }) {
+export async function startPocketBase({ collections, s3 = false, hooksDir, env = {}, port: wantedPort }) {
   const bin = pocketbaseBinary();
   const dir = mkdtempSync(join(tmpdir(), "edgefs-sdk-pocketbase-"));
   execFileSync(bin, ["superuser", "upsert", SUPERUSER.email, SUPERUSER.password, "--dir", dir], { stdio: "pipe" });
-  const port = await freePort();
+  const port = wantedPort ?? (await freePort());
   let log = "";
-  const child = spawn(bin, ["serve", `--http=127.0.0.1:${port}`, `--dir=${dir}`], {
+  // Its own hooks directory always: PocketBase's default is `pb_hooks` beside the data
+  // directory, here a shared temporary one.
+  const hooks = hooksDir ?? join(dir, "no_hooks");
+  const child = spawn(bin, ["serve", `--http=127.0.0.1:${port}`, `--dir=${dir}`, `--hooksDir=${hooks}`], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   child.stdout.on("data", (d) => (log += d));
   child.stderr.on("data", (d) => (log += d));
@@ -90,6 +94,8 @@ export async function startPocketBase({ collections, s3 = false }) {
           .map((e) => join(e.parentPath, e.name).slice(base.length + 1))
           .sort();
       },
+      /** What PocketBase has logged so far. */
+      log: () => log,
       stop,
     };
   } catch (error) {

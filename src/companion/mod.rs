@@ -13,10 +13,20 @@
 //! the collection by name, a view collection, a bucket copy behind), or its size is not
 //! the size PocketBase announced, the request goes to PocketBase, which serves it.
 //! Every other request is proxied to PocketBase untouched.
+//!
+//! PocketBase's "yes" is kept for a while ([`decisions`]), and a public answer (no token)
+//! is kept whole in the edge cache; PocketBase's hook tells the Worker when a record
+//! changes ([`purge`]), so neither outlives the change.
 
+pub mod decisions;
+pub mod purge;
+
+use crate::auth::jwt::{constant_time_eq, unverified_expiry};
 use crate::files::{self, ServeOptions};
+use crate::secret::Secret;
 use crate::storage::Storage;
 use crate::transport::{Body, Transport};
+use decisions::Decisions;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use std::sync::Arc;
@@ -24,6 +34,11 @@ use std::time::Duration;
 
 /// How long PocketBase may take to decide, unless `PB_TIMEOUT_SECONDS` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a decision and a public answer are kept, unless `PB_CACHE_SECONDS` says
+/// otherwise: without the hook, how long a deleted file may still be served.
+pub const DEFAULT_CACHE_TIME: Duration = Duration::from_secs(60);
+/// The largest purge request read.
+const PURGE_BODY_LIMIT: usize = 64 * 1024;
 
 /// The header that tells how a companion answer was made (`bucket`, or `pocketbase`
 /// and why), for whoever debugs a deployment.
@@ -36,6 +51,11 @@ pub struct CompanionConfig {
     pub origin: String,
     /// `PB_TIMEOUT_SECONDS`: how long PocketBase may take to answer the decision.
     pub timeout: Duration,
+    /// `PB_CACHE_SECONDS`: how long a decision and a public answer are kept (0: never).
+    pub cache_time: Duration,
+    /// `EDGEFS_PURGE_SECRET`: what PocketBase's hook proves itself with. Without it the
+    /// purge route is off.
+    pub purge_secret: Option<Secret>,
 }
 
 impl CompanionConfig {
@@ -46,10 +66,15 @@ impl CompanionConfig {
         if origin.is_empty() {
             return None;
         }
-        Some(Self::parse(origin, lookup("PB_TIMEOUT_SECONDS")))
+        let purge_secret = lookup("EDGEFS_PURGE_SECRET").filter(|s| !s.trim().is_empty());
+        let config = Self::parse(origin, lookup("PB_TIMEOUT_SECONDS"), lookup("PB_CACHE_SECONDS"));
+        Some(config.map(|config| CompanionConfig {
+            purge_secret: purge_secret.map(Secret::new),
+            ..config
+        }))
     }
 
-    fn parse(origin: String, timeout: Option<String>) -> Result<CompanionConfig, String> {
+    fn parse(origin: String, timeout: Option<String>, cache_time: Option<String>) -> Result<CompanionConfig, String> {
         let uri: http::Uri = origin
             .parse()
             .map_err(|e| format!("PB_ORIGIN {origin:?} is not a URL: {e}"))?;
@@ -72,7 +97,23 @@ impl CompanionConfig {
                 }
             },
         };
-        Ok(CompanionConfig { origin, timeout })
+        let cache_time = match cache_time.as_deref().map(str::trim) {
+            None | Some("") => DEFAULT_CACHE_TIME,
+            Some(text) => match text.parse::<u64>() {
+                Ok(seconds) if seconds <= 86_400 => Duration::from_secs(seconds),
+                _ => {
+                    return Err(format!(
+                        "PB_CACHE_SECONDS {text:?} must be a whole number of seconds from 0 (no caching) to 86400"
+                    ))
+                }
+            },
+        };
+        Ok(CompanionConfig {
+            origin,
+            timeout,
+            cache_time,
+            purge_secret: None,
+        })
     }
 }
 
@@ -80,6 +121,17 @@ impl CompanionConfig {
 pub enum Answer {
     /// Answer with this.
     Respond(Response<Body>),
+    /// Answer with this, and keep a copy in the edge cache under `key` for `time`.
+    RespondAndCache {
+        response: Response<Body>,
+        key: String,
+        time: Duration,
+    },
+    /// Drop these keys from the edge cache, then answer with this.
+    Purge {
+        keys: Vec<String>,
+        response: Response<Body>,
+    },
     /// Send the client's request to PocketBase as it came and answer with PocketBase's
     /// answer (the host streams both bodies), saying why in [`SOURCE_HEADER`].
     Proxy(ProxyReason),
@@ -128,8 +180,17 @@ struct FileUrl {
     collection: String,
     record: String,
     filename: String,
+    thumb: Option<String>,
     download: bool,
-    protected: bool,
+    /// The `token` query parameter, when not empty.
+    token: Option<String>,
+}
+
+impl FileUrl {
+    /// A token may open a protected file: its answer is for this client only.
+    fn protected(&self) -> bool {
+        self.token.is_some()
+    }
 }
 
 fn file_url(request: &Request<Body>) -> Option<FileUrl> {
@@ -156,10 +217,10 @@ fn file_url(request: &Request<Body>) -> Option<FileUrl> {
         collection,
         record,
         filename,
+        thumb: query("thumb").filter(|t| !t.is_empty()),
         // Go's strconv.ParseBool, as PocketBase reads `download`.
         download: query("download").is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True")),
-        // A token may open a protected file: its answer is for this client only.
-        protected: query("token").is_some_and(|t| !t.is_empty()),
+        token: query("token").filter(|t| !t.is_empty()),
     })
 }
 
@@ -230,11 +291,28 @@ fn stated_size(response: &Response<Body>) -> Option<u64> {
     }
 }
 
+/// `scheme://host` of a request's URL (the host clients use).
+fn request_origin(uri: &http::Uri) -> String {
+    format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or("https"),
+        uri.authority().map(|a| a.as_str()).unwrap_or("localhost")
+    )
+}
+
+fn unix_now() -> u64 {
+    crate::clock::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// Serves a PocketBase's files from its bucket.
 pub struct Companion {
     config: CompanionConfig,
     bucket: Arc<dyn Storage>,
     transport: Arc<dyn Transport>,
+    decisions: Decisions,
 }
 
 impl Companion {
@@ -245,6 +323,7 @@ impl Companion {
             config,
             bucket,
             transport,
+            decisions: Decisions::default(),
         }
     }
 
@@ -259,21 +338,82 @@ impl Companion {
         format!("{}{path}", self.config.origin)
     }
 
+    /// The edge-cache key to look a request up under: a public (token-less) `GET` of a
+    /// whole file, while caching is on. A range or a conditional request is answered
+    /// from the bucket, as PocketBase answers it (the cache's own range and 304 answers
+    /// differ from Go's).
+    pub fn edge_cache_key(&self, request: &Request<Body>) -> Option<String> {
+        let file = file_url(request)?;
+        let partial = [
+            header::RANGE,
+            header::IF_RANGE,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+        ]
+        .iter()
+        .any(|name| request.headers().contains_key(name));
+        if request.method() != Method::GET || partial || file.protected() || self.config.cache_time.is_zero() {
+            return None;
+        }
+        Some(purge::body_key(
+            &request_origin(request.uri()),
+            &file.collection,
+            &file.record,
+            &file.filename,
+            file.thumb.as_deref(),
+            file.download,
+        ))
+    }
+
+    /// Until when PocketBase's "yes" to this request may be reused: the configured
+    /// time, and never past the token's own expiry.
+    fn keep_until(&self, file: &FileUrl, now: u64) -> Option<u64> {
+        if self.config.cache_time.is_zero() {
+            return None;
+        }
+        let until = now + self.config.cache_time.as_secs();
+        match &file.token {
+            None => Some(until),
+            Some(token) => unverified_expiry(token).map(|expiry| expiry.min(until)),
+        }
+    }
+
     /// Decides how to answer `request`: a file PocketBase allows is served from the
     /// bucket; everything else goes to PocketBase.
-    pub async fn handle(&self, request: &Request<Body>) -> Answer {
-        let Some(file) = file_url(request) else {
+    pub async fn handle(&self, request: Request<Body>) -> Answer {
+        if request.method() == Method::POST && request.uri().path() == purge::PATH {
+            return self.purge(request).await;
+        }
+        let Some(file) = file_url(&request) else {
             return Answer::Proxy(ProxyReason::NotAFile);
         };
-        let decision = match self.ask_pocketbase(request).await {
-            Ok(decision) => decision,
-            Err(answer) => return Answer::Respond(answer),
+        let now = unix_now();
+        let asked = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("")
+            .to_owned();
+        let decision = match self.decisions.get(&asked, now) {
+            Some(headers) => headers,
+            None => {
+                let decision = match self.ask_pocketbase(&request).await {
+                    Ok(decision) => decision,
+                    Err(answer) => return Answer::Respond(answer),
+                };
+                if !decision.status().is_success() {
+                    // PocketBase's own answer (and body) to the request: the client's GET.
+                    return Answer::Proxy(ProxyReason::Denied);
+                }
+                let headers = decision.into_parts().0.headers;
+                if let Some(until) = self.keep_until(&file, now) {
+                    let record = format!("{}/{}", file.collection, file.record);
+                    self.decisions.insert(asked, record, headers.clone(), until, now);
+                }
+                headers
+            }
         };
-        if !decision.status().is_success() {
-            // PocketBase's own answer (and body) to the request: the client's GET.
-            return Answer::Proxy(ProxyReason::Denied);
-        }
-        let Some(served) = served_name(decision.headers()) else {
+        let Some(served) = served_name(&decision) else {
             return Answer::Proxy(ProxyReason::NoFileNamed);
         };
         let base = format!("{}/{}", file.collection, file.record);
@@ -285,7 +425,7 @@ impl Companion {
         let options = ServeOptions {
             filename: &served,
             download: file.download,
-            protected: file.protected,
+            protected: file.protected(),
             head: request.method() == Method::HEAD,
         };
         let mut response = match files::respond(self.bucket.as_ref(), &key, request.headers(), &options).await {
@@ -294,7 +434,6 @@ impl Companion {
             Err(_) => return Answer::Proxy(ProxyReason::BucketFailed),
         };
         let announced = decision
-            .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
@@ -311,15 +450,15 @@ impl Companion {
                 .get(header::CONTENT_TYPE)
                 .is_some_and(|v| v.as_bytes().starts_with(b"multipart/byteranges"));
         let headers = response.headers_mut();
-        for name in decision.headers().keys() {
+        for name in decision.keys() {
             if PER_ANSWER.contains(name)
                 || (ours_only && name == header::CONTENT_TYPE)
-                || ((file.protected || error) && name == header::CACHE_CONTROL)
+                || ((file.protected() || error) && name == header::CACHE_CONTROL)
             {
                 continue;
             }
             headers.remove(name);
-            for value in decision.headers().get_all(name) {
+            for value in decision.get_all(name) {
                 headers.append(name.clone(), value.clone());
             }
         }
@@ -327,7 +466,68 @@ impl Companion {
             HeaderName::from_static(SOURCE_HEADER),
             HeaderValue::from_static("bucket"),
         );
-        Answer::Respond(response)
+        // A whole public answer about the file or thumbnail asked for is kept at the edge
+        // (a thumbnail size PocketBase does not make, answered with the original, is not:
+        // its key could not be purged).
+        let whole = response.status() == StatusCode::OK;
+        let as_asked = match &file.thumb {
+            None => served == file.filename,
+            Some(thumb) => served == format!("{thumb}_{}", file.filename),
+        };
+        match self.edge_cache_key(&request) {
+            Some(key) if whole && as_asked => Answer::RespondAndCache {
+                response,
+                key,
+                time: self.config.cache_time,
+            },
+            _ => Answer::Respond(response),
+        }
+    }
+
+    /// `POST /api/files/edgefs/purge` from PocketBase's hook: forgets the decisions about
+    /// the record (or the collection) and names the edge-cache keys to drop.
+    async fn purge(&self, request: Request<Body>) -> Answer {
+        let Some(secret) = &self.config.purge_secret else {
+            // Off: the path is PocketBase's, which answers its 404.
+            return Answer::Proxy(ProxyReason::NotAFile);
+        };
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.trim().as_bytes(), secret.expose().trim().as_bytes()) {
+            return Answer::Respond(crate::api::error(
+                StatusCode::UNAUTHORIZED,
+                "The purge request must carry EDGEFS_PURGE_SECRET as a Bearer token.",
+            ));
+        }
+        let origin = request_origin(request.uri());
+        let body = match request.into_body().collect(PURGE_BODY_LIMIT).await {
+            Ok(body) => body,
+            Err(e) => {
+                return Answer::Respond(crate::api::error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("unreadable purge request: {e}"),
+                ))
+            }
+        };
+        let change = match purge::Change::parse(&body) {
+            Ok(change) => change,
+            Err(message) => return Answer::Respond(crate::api::error(StatusCode::BAD_REQUEST, &message)),
+        };
+        let names = [change.collection.id.as_str(), change.collection.name.as_str()];
+        match &change.record {
+            Some(record) => self.decisions.purge_record(&names, record),
+            None => self.decisions.purge_collection(&names),
+        };
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        Answer::Purge {
+            keys: change.body_keys(&origin),
+            response,
+        }
     }
 
     /// PocketBase's answer to a `HEAD` of the request's URL, or the 502/504 the client
@@ -382,9 +582,10 @@ mod tests {
             (file.collection.as_str(), file.record.as_str(), file.filename.as_str()),
             ("pbc_1", "rec1", "a_b+c.png")
         );
-        assert!(file.download && file.protected);
+        assert!(file.download && file.protected());
+        assert_eq!(file.thumb.as_deref(), Some("100x100"));
         let file = file_url(&get("/api/files/docs/rec1/a.txt?download=0&token=")).unwrap();
-        assert!(!file.download && !file.protected);
+        assert!(!file.download && !file.protected());
         for other in [
             "/api/files/token",
             "/api/files/docs/rec1",
@@ -421,6 +622,10 @@ mod tests {
             let vars = [
                 ("PB_ORIGIN", origin.to_owned()),
                 ("PB_TIMEOUT_SECONDS", timeout.unwrap_or("").to_owned()),
+                (
+                    "PB_CACHE_SECONDS",
+                    if origin.ends_with("nocache") { "-1" } else { "" }.to_owned(),
+                ),
             ];
             CompanionConfig::from_lookup(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()))
         };
@@ -440,6 +645,7 @@ mod tests {
             ("https://pb.example.com?x=1", None, "query"),
             ("https://pb.example.com", Some("0"), "PB_TIMEOUT_SECONDS"),
             ("https://pb.example.com", Some("soon"), "PB_TIMEOUT_SECONDS"),
+            ("https://pb.example.com/nocache", None, "PB_CACHE_SECONDS"),
         ] {
             let error = config(origin, timeout).unwrap().unwrap_err();
             assert!(error.contains(says), "{origin} {timeout:?}: {error}");
