@@ -796,10 +796,11 @@ async fn pocketbase_local_to_s3_and_back(server: Arc<Server>) {
     let on_s3 = file_answers(&pocketbase, &requests).await;
     // PocketBase's own S3 driver stores a name a header cannot carry exactly as the
     // migration stored it: the same names uploaded again have the same raw metadata.
+    let fresh_token = pocketbase.superuser_token().await;
     let (status, again) = pocketbase
         .multipart(
             "/api/collections/docs/records",
-            &token,
+            &fresh_token,
             &[("title", "again")],
             &[
                 ("files", "ünïcødé 名前.pdf", "application/pdf", &pdf),
@@ -887,6 +888,15 @@ fn main() -> ExitCode {
         ];
         for server in [&seaweed, &garage] {
             for (name, case) in cases.iter() {
+                // SeaweedFS 4.48 stores every `application/octet-stream` write with the
+                // type its key's extension names (the 20 MiB `.mp4` PocketBase typed
+                // application/octet-stream becomes video/mp4, as it would if PocketBase
+                // wrote it there itself), so PocketBase on it answers another
+                // Content-Type: the round trip runs on Garage (profile quirk
+                // `octet-stream-by-extension`, tests/s3_servers.rs).
+                if server.name() == "seaweedfs" && *name == "pocketbase_local_to_s3_and_back" {
+                    continue;
+                }
                 runner
                     .run(&format!("{}/{name}", server.name()), case(server.clone()))
                     .await;

@@ -3,7 +3,7 @@
 
 use super::S3Client;
 use crate::error::Error;
-use crate::protocol::actions::{CompletedPart, CopyObject, MetadataDirective, ObjectOptions};
+use crate::protocol::actions::{CompletedPart, ObjectOptions};
 use crate::transport::{Body, BoxFuture, ByteStream, Transport};
 use bytes::{Bytes, BytesMut};
 use futures::{StreamExt, TryStreamExt};
@@ -140,7 +140,7 @@ impl<T: Transport> S3Client<T> {
             }
         };
         match self.upload_parts(key, &upload_id, [first, second], cutter).await {
-            Ok((etag, size)) => self.restore_type_after_multipart(key, size, options, etag).await,
+            Ok(etag) => Ok(etag),
             Err(error) => {
                 // The first error is what the caller needs; a failed abort is left to the
                 // bucket's lifecycle rules, and the upload id is in the error below.
@@ -150,63 +150,6 @@ impl<T: Transport> S3Client<T> {
                     )));
                 }
                 Err(error)
-            }
-        }
-    }
-
-    /// Where the provider types a completed multipart upload by its key's extension
-    /// ([`Quirks::multipart_retypes`]), gives the object back the type, headers and
-    /// metadata it was started with, by copying it onto itself (one HEAD when nothing was changed).
-    /// If that fails the object is deleted, so no wrongly typed file stays behind.
-    ///
-    /// [`Quirks::multipart_retypes`]: crate::protocol::profile::Quirks::multipart_retypes
-    async fn restore_type_after_multipart(
-        &self,
-        key: &str,
-        size: u64,
-        options: &ObjectOptions,
-        etag: Option<String>,
-    ) -> Result<Option<String>, Error> {
-        if !self.profile.quirks.multipart_retypes {
-            return Ok(etag);
-        }
-        let restored = async {
-            let stored = self.head_object(key).await?;
-            let kept = |asked: &Option<String>, stored: &Option<String>| asked.is_none() || asked == stored;
-            if kept(&options.content_type, &stored.content_type)
-                && kept(&options.cache_control, &stored.cache_control)
-                && kept(&options.content_disposition, &stored.content_disposition)
-                && options
-                    .metadata
-                    .iter()
-                    .all(|(name, value)| stored.metadata.get(&name.to_ascii_lowercase()) == Some(value))
-            {
-                return Ok(etag);
-            }
-            if size > MAX_PUT_OBJECT_SIZE {
-                return Err(Error::InvalidInput(format!(
-                    "{} stored the {size}-byte multipart upload {key:?} as {:?}, not as asked, \
-                     and an object over 5 GiB cannot be copied onto itself to correct it",
-                    self.profile.provider.name(),
-                    stored.content_type.unwrap_or_default(),
-                )));
-            }
-            let copy = CopyObject {
-                metadata: MetadataDirective::Replace(options.clone()),
-            };
-            Ok(self.copy_object(key, key, &copy).await?.etag.or(etag))
-        }
-        .await;
-        match restored {
-            Ok(etag) => Ok(etag),
-            Err(error) => {
-                let deleted = match self.delete_object(key).await {
-                    Ok(()) => "the object was deleted".to_owned(),
-                    Err(delete_error) => format!("deleting the object then failed too: {delete_error}"),
-                };
-                Err(Error::InvalidResponse(format!(
-                    "the multipart upload of {key:?} completed, but restoring its type and metadata failed: {error}; {deleted}"
-                )))
             }
         }
     }
@@ -228,7 +171,7 @@ impl<T: Transport> S3Client<T> {
         upload_id: &str,
         first: [Bytes; 2],
         cutter: PartCutter,
-    ) -> Result<(Option<String>, u64), Error> {
+    ) -> Result<Option<String>, Error> {
         let head = futures::stream::iter(first.into_iter().map(Ok));
         // Boxed: the compiler cannot see through the unfold's async block that the
         // whole upload future is `Send`.
@@ -263,9 +206,8 @@ impl<T: Transport> S3Client<T> {
         // it (R2) would refuse the completion otherwise, so it is checked, not assumed.
         let sizes: Vec<u64> = parts.iter().map(|(_, size)| *size).collect();
         self.profile.check_part_sizes(&sizes)?;
-        let size = sizes.iter().sum();
         let parts: Vec<CompletedPart> = parts.into_iter().map(|(part, _)| part).collect();
-        Ok((self.complete_multipart_upload(key, upload_id, &parts).await?, size))
+        self.complete_multipart_upload(key, upload_id, &parts).await
     }
 }
 

@@ -67,11 +67,11 @@ pub struct Quirks {
     /// record can be written as a compare-and-swap. Where false, the headers are ignored
     /// and every write is stored.
     pub conditional_writes: bool,
-    /// A completed multipart upload is stored with the type its key's extension names,
-    /// not the `Content-Type` it was started with. Where true the client checks the
-    /// object after completing it and, if it differs, copies it onto itself with the
-    /// type and metadata asked for.
-    pub multipart_retypes: bool,
+    /// An object written as `application/octet-stream` (PutObject, a multipart upload,
+    /// CopyObject with `REPLACE`) is stored with the type its key's extension names
+    /// instead (`.mp4`: `video/mp4`). No request avoids it: reported by the S3 test so
+    /// that users know their untyped files are served typed.
+    pub octet_stream_by_extension: bool,
 }
 
 /// A provider and its quirks.
@@ -195,7 +195,7 @@ impl Provider {
             // If-None-Match since August 2024, If-Match since November 2024 ("Amazon S3
             // adds new functionality for conditional writes", AWS What's New, 2024-11-25).
             conditional_writes: true,
-            multipart_retypes: false,
+            octet_stream_by_extension: false,
         };
         let either = Quirks {
             path_style: PathStyle::Either,
@@ -260,10 +260,10 @@ impl Provider {
             // Conditional PutObject: 412 PreconditionFailed for a stale If-Match and for
             // If-None-Match on an existing key (tests/s3_servers.rs, `conditional_put`).
             Provider::SeaweedFs => Quirks {
-                // SeaweedFS 4.48 stores a 20 MiB `.mp4` uploaded in parts as
-                // `application/octet-stream` with type `video/mp4`
-                // (tests/s3_servers.rs, `multipart_upload_keeps_its_type`).
-                multipart_retypes: true,
+                // SeaweedFS 4.48 stores a `.mp4` written as `application/octet-stream`
+                // (one PutObject, in parts, or copied with REPLACE) as `video/mp4`; other
+                // types are kept (tests/s3_servers.rs, `uploads_keep_their_type`).
+                octet_stream_by_extension: true,
                 ..either
             },
             Provider::Garage => Quirks {
@@ -286,7 +286,8 @@ impl Provider {
                 tagging_supported: false,
                 path_style: PathStyle::Either,
                 conditional_writes: false,
-                multipart_retypes: true,
+                // Not something a client can avoid: not assumed of an unknown server.
+                octet_stream_by_extension: false,
             },
         };
         Profile { provider: self, quirks }
@@ -310,7 +311,7 @@ impl Profile {
 
     /// The quirks that differ from AWS's, by name (`no-checksum-headers`,
     /// `equal-part-sizes`, `no-empty-range`, `no-tagging`, `path-style`,
-    /// `no-conditional-writes`, `multipart-retypes`), as the S3 test
+    /// `no-conditional-writes`, `octet-stream-by-extension`), as the S3 test
     /// reports them. `Accept-Encoding: identity` is sent to every provider, so it is
     /// not listed.
     pub fn quirk_names(&self) -> Vec<&'static str> {
@@ -334,8 +335,8 @@ impl Profile {
         if !q.conditional_writes {
             names.push("no-conditional-writes");
         }
-        if q.multipart_retypes {
-            names.push("multipart-retypes");
+        if q.octet_stream_by_extension {
+            names.push("octet-stream-by-extension");
         }
         names
     }
@@ -474,7 +475,10 @@ mod tests {
     fn profiles_list_their_quirks() {
         let summary = |p: Provider| p.profile().summary();
         assert_eq!(summary(Provider::Aws), "aws; quirks=none");
-        assert_eq!(summary(Provider::SeaweedFs), "seaweedfs; quirks=multipart-retypes");
+        assert_eq!(
+            summary(Provider::SeaweedFs),
+            "seaweedfs; quirks=octet-stream-by-extension"
+        );
         assert_eq!(summary(Provider::Minio), "minio; quirks=no-empty-range,path-style");
         assert_eq!(summary(Provider::R2), "r2; quirks=no-checksum-headers,equal-part-sizes");
         assert_eq!(
@@ -491,7 +495,7 @@ mod tests {
         );
         assert_eq!(
             summary(Provider::Generic),
-            "generic; quirks=no-checksum-headers,equal-part-sizes,no-empty-range,no-tagging,no-conditional-writes,multipart-retypes"
+            "generic; quirks=no-checksum-headers,equal-part-sizes,no-empty-range,no-tagging,no-conditional-writes"
         );
         for provider in Provider::ALL {
             assert!(provider.profile().quirks.accept_encoding_identity, "{provider:?}");
