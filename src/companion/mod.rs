@@ -123,13 +123,18 @@ pub enum Answer {
     Respond(Response<Body>),
     /// Answer with this, and keep a copy in the edge cache under `key` for `time`.
     RespondAndCache {
+        /// The answer.
         response: Response<Body>,
+        /// Its edge-cache key ([`purge::body_key`]).
         key: String,
+        /// How long the edge keeps it.
         time: Duration,
     },
     /// Drop these keys from the edge cache, then answer with this.
     Purge {
+        /// The edge-cache keys to drop.
         keys: Vec<String>,
+        /// The answer to the hook (204).
         response: Response<Body>,
     },
     /// Send the client's request to PocketBase as it came and answer with PocketBase's

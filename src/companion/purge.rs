@@ -18,13 +18,16 @@ const DEFAULT_THUMB: &str = "100x100";
 /// The collection a change is about.
 #[derive(Debug, Deserialize)]
 pub struct Collection {
+    /// Its id (`pbc_…`), as the bucket's keys and the SDK's URLs name it.
     pub id: String,
+    /// Its name, as a URL may name it.
     pub name: String,
 }
 
 /// One change, as the hook posts it.
 #[derive(Debug, Deserialize)]
 pub struct Change {
+    /// The collection of the change.
     pub collection: Collection,
     /// The record that changed or went; none when the collection itself changed (its
     /// rules, its fields).

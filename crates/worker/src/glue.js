@@ -98,7 +98,12 @@ export async function proxy_to_pocketbase(request, url, source, timeoutMs, ident
   // A plain stream would go out chunked: keep PocketBase's Content-Length.
   let body = answer.body;
   const length = Number(answer.headers.get("content-length"));
-  if (body && answer.headers.has("content-length") && Number.isSafeInteger(length) && typeof FixedLengthStream === "function") {
+  if (
+    body &&
+    answer.headers.has("content-length") &&
+    Number.isSafeInteger(length) &&
+    typeof FixedLengthStream === "function"
+  ) {
     const fixed = new FixedLengthStream(length);
     body.pipeTo(fixed.writable).catch(() => {});
     body = fixed.readable;
@@ -138,7 +143,9 @@ export function edge_cache_put(ctx, key, response, seconds) {
   const headers = new Headers(copy.headers);
   headers.set(KEPT_CACHE_CONTROL, headers.get("cache-control") ?? "");
   headers.set("cache-control", `public, max-age=${seconds}`);
-  const stored = caches.default.put(key, new Response(copy.body, { status: copy.status, headers })).catch(() => {});
+  const stored = caches.default
+    .put(key, new Response(copy.body, { status: copy.status, headers }))
+    .catch(() => {});
   if (ctx && typeof ctx.waitUntil === "function") ctx.waitUntil(stored);
   return response;
 }
