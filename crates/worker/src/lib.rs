@@ -138,15 +138,20 @@ thread_local! {
     static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
 }
 
+/// The Worker's string variables and secrets by name.
+fn env_lookup(env: &JsValue) -> impl Fn(&str) -> Option<String> + '_ {
+    |name: &str| {
+        Reflect::get(env, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    }
+}
+
 fn app(env: &JsValue) -> Rc<App> {
     if let Some(app) = APP.with(|app| app.borrow().clone()) {
         return app;
     }
-    let lookup = |name: &str| {
-        Reflect::get(env, &JsValue::from_str(name))
-            .ok()
-            .and_then(|v| v.as_string())
-    };
+    let lookup = env_lookup(env);
     let kv: Option<Arc<dyn Storage>> = Kv::from_env(env, KV_BINDING).map(|kv| Arc::new(kv) as Arc<dyn Storage>);
     let r2: Option<Arc<dyn Storage>> = R2::from_env(env, R2_BINDING).map(|r2| Arc::new(r2) as Arc<dyn Storage>);
     let backends = choose_backends(r2, kv, || Arc::new(Memory::new()));
@@ -174,17 +179,13 @@ fn companion(env: &JsValue) -> CompanionMode {
     if let Some(built) = COMPANION.with(|slot| slot.borrow().clone()) {
         return built;
     }
-    let lookup = |name: &str| {
-        Reflect::get(env, &JsValue::from_str(name))
-            .ok()
-            .and_then(|v| v.as_string())
-    };
-    let built = CompanionConfig::from_lookup(lookup).map(|config| {
+    let lookup = env_lookup(env);
+    let built = CompanionConfig::from_lookup(&lookup).map(|config| {
         let config = config?;
         let bucket: Arc<dyn Storage> = match R2::from_env(env, R2_BINDING) {
             Some(r2) => Arc::new(r2),
             None => {
-                let settings = S3Settings::from_lookup(lookup).map_err(|e| e.to_string())?;
+                let settings = S3Settings::from_lookup(&lookup).map_err(|e| e.to_string())?;
                 if settings.bucket.trim().is_empty() {
                     return Err(format!(
                         "companion mode (PB_ORIGIN) needs the bucket PocketBase keeps its files in: \
@@ -192,8 +193,7 @@ fn companion(env: &JsValue) -> CompanionMode {
                          S3_BUCKET, S3_REGION, S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY"
                     ));
                 }
-                let client = edgefs::S3Client::new(&settings, FetchTransport).map_err(|e| e.to_string())?;
-                Arc::new(S3Storage::new(client))
+                WorkerPlatform.s3_storage(&settings).map_err(|e| e.to_string())?
             }
         };
         Ok(Rc::new(Companion::new(config, bucket, Arc::new(FetchTransport))))
