@@ -258,6 +258,13 @@ const NOT_FOR_THE_DECISION: [HeaderName; 11] = [
     header::ACCEPT_ENCODING,
 ];
 
+/// Cloudflare's header for the client's address. A Worker's own request to PocketBase
+/// carries Cloudflare's address there instead, so the Worker hands the client's on as
+/// `X-Forwarded-For` (replacing any the client sent): PocketBase, told to trust that
+/// header, logs and rate-limits the user, not the edge.
+const CLIENT_IP_HEADER: &str = "cf-connecting-ip";
+const FORWARDED_FOR_HEADER: &str = "x-forwarded-for";
+
 /// PocketBase's answer headers that describe its own body and connection: the Worker's
 /// answer has its own.
 const PER_ANSWER: [HeaderName; 9] = [
@@ -541,10 +548,15 @@ impl Companion {
         let mut head = Request::builder()
             .method(Method::HEAD)
             .uri(self.origin_url(request.uri()));
+        let client_ip = request.headers().get(CLIENT_IP_HEADER);
         for (name, value) in request.headers() {
-            if !NOT_FOR_THE_DECISION.contains(name) {
+            let replaced = client_ip.is_some() && name == FORWARDED_FOR_HEADER;
+            if !NOT_FOR_THE_DECISION.contains(name) && !replaced {
                 head = head.header(name, value);
             }
+        }
+        if let Some(ip) = client_ip {
+            head = head.header(FORWARDED_FOR_HEADER, ip);
         }
         let head = head
             .body(Body::empty())

@@ -15,13 +15,12 @@ import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
 import PocketBase from "pocketbase";
 import { png } from "./lib/files.mjs";
 import { startPocketBase } from "./lib/pocketbase.mjs";
 import { freePort } from "./lib/ports.mjs";
 import { listKeys, s3Variables } from "./lib/seaweedfs.mjs";
-import { workerModules } from "./lib/worker.mjs";
+import { startCompanion as startCompanionIn } from "./lib/companion.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -118,17 +117,7 @@ function differences(label, direct, through) {
   return found;
 }
 
-async function startCompanion(bindings, options = {}) {
-  const mf = new Miniflare({
-    ...workerModules(root, join(root, "build/index.js")),
-    host: "127.0.0.1",
-    port: 0,
-    bindings,
-    ...options,
-  });
-  const url = String(await mf.ready).replace(/\/$/, "");
-  return { mf, url };
-}
+const startCompanion = (bindings, options) => startCompanionIn(root, bindings, options);
 
 describe("companion mode in front of the real PocketBase", { timeout: 600_000 }, () => {
   let pb;
@@ -301,6 +290,35 @@ describe("companion mode in front of the real PocketBase", { timeout: 600_000 },
     assert.equal(admin.headers.get("location"), direct.headers.get("location"));
   });
 
+  test("PocketBase sees the client's address, not the edge's, in its logs", async () => {
+    // PocketBase told to trust X-Forwarded-For (Settings › Application › User IP proxy
+    // headers), as the README says to set it up.
+    await admin.settings.update({ trustedProxy: { headers: ["X-Forwarded-For"], useLeftmostIP: true } });
+    try {
+      const marker = `ip-${Date.now()}`;
+      const client = "203.0.113.7";
+      // The client's own X-Forwarded-For is replaced: Cloudflare's CF-Connecting-IP wins.
+      const headers = { "cf-connecting-ip": client, "x-forwarded-for": "198.51.100.1" };
+      const file = `/api/files/${doc.collectionId}/${doc.id}/${doc.secret}?${marker}=1`;
+      const list = `/api/collections/docs/records?${marker}=1`;
+      for (const path of [file, list]) await fetch(worker.url + path, { headers }).then((r) => r.arrayBuffer());
+      let seen = [];
+      for (let i = 0; i < 40 && seen.length < 3; i++) {
+        await sleep(250);
+        const logs = await admin.logs.getList(1, 20, { filter: `data.url ~ "${marker}"` });
+        seen = logs.items.map((l) => [l.data.method, l.data.url.split("?")[0], l.data.userIP]);
+      }
+      // The file without a token: the Worker's HEAD (denied), then the GET proxied.
+      assert.deepEqual(seen.sort(), [
+        ["GET", "/api/collections/docs/records", client],
+        ["GET", file.split("?")[0], client],
+        ["HEAD", file.split("?")[0], client],
+      ]);
+    } finally {
+      await admin.settings.update({ trustedProxy: { headers: [], useLeftmostIP: false } });
+    }
+  });
+
   async function newDoc(files, secret) {
     const data = new FormData();
     data.append("title", "changes");
@@ -341,6 +359,30 @@ describe("companion mode in front of the real PocketBase", { timeout: 600_000 },
     const deleted = await fetch(`${base}/${record.files[0]}`);
     await deleted.arrayBuffer();
     assert.equal(deleted.status, 404, "a deleted record's file is not served from the edge cache");
+  });
+
+  test("a file token that expires stops opening the file, though its yes was kept", async () => {
+    // PocketBase's shortest file token: 10 s (TokenConfig's minimum). The Worker keeps a
+    // decision for PB_CACHE_SECONDS (60 here) but never past the token's own expiry.
+    const users = await admin.collections.getOne("users");
+    await admin.collections.update("users", { fileToken: { duration: 10 } });
+    try {
+      const token = await people.owner.client.files.getToken();
+      const path = `/api/files/${doc.collectionId}/${doc.id}/${doc.secret}?token=${token}`;
+      for (let i = 0; i < 2; i++) {
+        const valid = await fetch(worker.url + path);
+        assert.equal(await valid.text(), "for the owner only\n");
+      }
+      await sleep(11_000);
+      const direct = await fetch(pb.url + path);
+      const through = await fetch(worker.url + path);
+      assert.equal(direct.status, 404, "PocketBase refuses the expired token");
+      assert.equal(through.status, direct.status);
+      assert.deepEqual(await through.json(), await direct.json());
+      assert.equal(through.headers.get("x-edgefs-source"), "pocketbase; pocketbase denied");
+    } finally {
+      await admin.collections.update("users", { fileToken: { duration: users.fileToken.duration } });
+    }
   });
 
   test("without the hook a kept answer lasts PB_CACHE_SECONDS, and no longer", async () => {

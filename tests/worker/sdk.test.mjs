@@ -8,6 +8,10 @@
 //   bash scripts/lib-worker.sh build && node --test tests/worker/sdk.test.mjs
 //   EDGEFS_SDK_BACKENDS=memory,s3 node --test tests/worker/sdk.test.mjs   # some backends
 //
+// After the four backends the same suite runs against the real PocketBase on S3 with the
+// Worker in companion mode in front of it (`companion`, also EDGEFS_SDK_TARGET=companion):
+// what a PocketBase app sees through the Worker is PocketBase's.
+//
 // The same flow runs against the real PocketBase 0.40.6 as the reference (the
 // expectations below were checked there; tests/worker/lib/pocketbase.mjs):
 //
@@ -28,6 +32,7 @@ import { decodeJwt, signHs256 } from "./lib/jwt.mjs";
 import { file, png } from "./lib/files.mjs";
 import { assertFile404, assertFileBytes, client, rejectsWith } from "./lib/sdk.mjs";
 import { BACKENDS, startWorker } from "./lib/worker.mjs";
+import { startPocketBaseBehindWorker } from "./lib/companion.mjs";
 import { defaultCollections, startPocketBase } from "./lib/pocketbase.mjs";
 import { pocketbaseS3Settings, startSeaweedFs } from "./lib/seaweedfs.mjs";
 
@@ -52,6 +57,13 @@ const TEXT_A = new TextEncoder().encode("first protected document\n");
 const TEXT_B = new TextEncoder().encode("second protected document\n");
 const TEXT_C = new TextEncoder().encode("third, appended later\n");
 
+// PocketBase on S3 with the Worker in companion mode in front (issue 13): every request
+// of the suite goes through the Worker, which serves the files from PocketBase's bucket.
+const COMPANION = {
+  label: "pocketbase on s3 through the worker (companion mode)",
+  start: () => startPocketBaseBehindWorker(root, { collections }),
+};
+
 function targets() {
   const which = process.env.EDGEFS_SDK_TARGET || "worker";
   if (which === "pocketbase") {
@@ -60,13 +72,18 @@ function targets() {
       { label: "pocketbase on s3", start: () => startPocketBase({ collections, s3: true }) },
     ];
   }
-  if (which !== "worker") throw new Error(`EDGEFS_SDK_TARGET=${which}: worker or pocketbase`);
-  const wanted = (process.env.EDGEFS_SDK_BACKENDS || BACKENDS.join(","))
+  if (which === "companion") return [COMPANION];
+  if (which !== "worker") throw new Error(`EDGEFS_SDK_TARGET=${which}: worker, companion or pocketbase`);
+  const wanted = (process.env.EDGEFS_SDK_BACKENDS || [...BACKENDS, "companion"].join(","))
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const b of wanted) if (!BACKENDS.includes(b)) throw new Error(`unknown backend ${b}: ${BACKENDS}`);
-  return wanted.map((backend) => ({ label: `worker on ${backend}`, start: () => startWorker(root, backend) }));
+  for (const b of wanted) {
+    if (b !== "companion" && !BACKENDS.includes(b)) throw new Error(`unknown backend ${b}: ${BACKENDS},companion`);
+  }
+  return wanted.map((backend) =>
+    backend === "companion" ? COMPANION : { label: `worker on ${backend}`, start: () => startWorker(root, backend) },
+  );
 }
 
 for (const { label, start } of targets()) {
@@ -494,6 +511,19 @@ for (const { label, start } of targets()) {
       const token = await asAlice.files.getToken();
       const response = await assertFileBytes(asAlice.files.getURL(doc, doc.files[0], { token }), TEXT_A, "protected");
       assert.match(response.headers.get("cache-control") ?? "", /private|no-store/);
+    });
+
+    test("through the companion, the SDK's file URLs are served from PocketBase's bucket", async (t) => {
+      if (!target.worker) return t.skip("only in companion mode");
+      needs(post, "the post with a cover");
+      needs(doc, "the protected document");
+      const token = await asAlice.files.getToken();
+      for (const url of [guest.files.getURL(post, post.cover), asAlice.files.getURL(doc, doc.files[0], { token })]) {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        assert.equal(response.status, 200, url);
+        assert.match(response.headers.get("x-edgefs-source") ?? "", /^(bucket|edge cache)$/, url);
+      }
     });
 
     test("a superuser's file token opens any protected file", async () => {

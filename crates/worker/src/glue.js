@@ -70,6 +70,10 @@ export function drain(stream, limit) {
 // not re-encoded by the runtime, as the Worker's own file answers do.
 export async function proxy_to_pocketbase(request, url, source, timeoutMs, identity) {
   const init = { method: request.method, headers: new Headers(request.headers), redirect: "manual" };
+  // The client's address for PocketBase's logs and rate limits (src/companion/mod.rs,
+  // CLIENT_IP_HEADER): Cloudflare puts its own in a Worker's request.
+  const client = request.headers.get("cf-connecting-ip");
+  if (client) init.headers.set("x-forwarded-for", client);
   if (request.body) {
     init.body = request.body;
     init.duplex = "half";
