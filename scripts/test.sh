@@ -124,7 +124,7 @@ run_suite "example build" 1800 bash scripts/lib-worker.sh build-example
 
 if run_suite "worker build" 1800 bash scripts/lib-worker.sh build; then
   run_suite "size gate" 60 bash scripts/lib-worker.sh size-gate
-  run_suite worker 900 node --test --test-reporter=tap --test-concurrency=1 'tests/worker/*.test.mjs'
+  run_suite worker 1200 node --test --test-reporter=tap --test-concurrency=1 'tests/worker/*.test.mjs'
 else
   skip_suite worker "the Worker did not build"
 fi
