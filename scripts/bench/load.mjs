@@ -4,7 +4,10 @@
 // consistency check of tests/worker/lib/consistency.mjs on the backend itself.
 //
 //   bash scripts/lib-worker.sh build
-//   node scripts/bench/load.mjs [--clients 64] [--seconds 60] [--backends r2,s3]
+//   node scripts/bench/load.mjs [--clients 64] [--seconds 60] [--backends r2,s3] [--no-keep-alive]
+//
+// --no-keep-alive: each request on a new connection (undici's `pipelining: 0`), to tell
+// a connection reused as the server closes it from an error of the Worker.
 //
 // Prints a Markdown table (requests, errors, p50/p99 latency per operation, the check's
 // result). tests/worker/load.test.mjs runs the same load on a short budget in the test
@@ -214,8 +217,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       clients: { type: "string", default: "64" },
       seconds: { type: "string", default: "60" },
       backends: { type: "string", default: "r2,s3" },
+      "no-keep-alive": { type: "boolean", default: false },
     },
   });
+  if (values["no-keep-alive"]) {
+    const { Agent, setGlobalDispatcher } = await import("undici");
+    setGlobalDispatcher(new Agent({ pipelining: 0 }));
+  }
   for (const backend of values.backends.split(",")) {
     const target = await startWorker(root, backend);
     try {
