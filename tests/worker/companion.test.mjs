@@ -14,13 +14,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
 import PocketBase from "pocketbase";
 import { png } from "./lib/files.mjs";
-import { startPocketBase } from "./lib/pocketbase.mjs";
 import { freePort } from "./lib/ports.mjs";
 import { listKeys, s3Variables } from "./lib/seaweedfs.mjs";
-import { startCompanion as startCompanionIn } from "./lib/companion.mjs";
+import { startCompanion as startCompanionIn, startPocketBaseBehindWorker } from "./lib/companion.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -128,14 +126,11 @@ describe("companion mode in front of the real PocketBase", { timeout: 600_000 },
   let requests;
 
   before(async () => {
-    // The Worker's port first: PocketBase's hook (pb_hooks/edgefs.pb.js) posts to it.
-    const workerPort = await freePort();
-    pb = await startPocketBase({
-      collections: COLLECTIONS,
-      s3: true,
-      hooksDir: join(root, "pb_hooks"),
-      env: { EDGEFS_URL: `http://127.0.0.1:${workerPort}`, EDGEFS_PURGE_SECRET: PURGE_SECRET },
-    });
+    // PocketBase with its hook, which posts to the Worker; `pb.url` is PocketBase itself
+    // and `pb.stop` stops both.
+    const both = await startPocketBaseBehindWorker(root, { collections: COLLECTIONS, purgeSecret: PURGE_SECRET });
+    pb = { ...both, url: both.direct };
+    worker = both.worker;
     admin = new PocketBase(pb.url);
     admin.autoCancellation(false);
     await admin.collection("_superusers").authWithPassword(pb.superuser.email, pb.superuser.password);
@@ -154,10 +149,6 @@ describe("companion mode in front of the real PocketBase", { timeout: 600_000 },
     data.append("files", new File(["<h1>not run here</h1>"], "page.html", { type: "text/html" }));
     data.append("secret", new File(["for the owner only\n"], "report.txt"));
     doc = await people.owner.client.collection("docs").create(data);
-    worker = await startCompanion(
-      { PB_ORIGIN: pb.url, EDGEFS_PURGE_SECRET: PURGE_SECRET, ...s3Variables(pb.s3) },
-      { port: workerPort },
-    );
 
     const [photo, notes, page] = doc.files;
     const base = `/api/files/${doc.collectionId}/${doc.id}`;
@@ -200,7 +191,6 @@ describe("companion mode in front of the real PocketBase", { timeout: 600_000 },
   });
 
   after(async () => {
-    await worker?.mf.dispose();
     await pb?.stop();
   });
 
