@@ -283,6 +283,18 @@ pub(crate) fn auth_with_password(app: &App, client: &str, body: Result<Value, Re
 
 /// `POST /api/collections/_superusers/auth-refresh`: a new token for a superuser's.
 pub(crate) fn auth_refresh(app: &App, caller: &Caller) -> Response<Body> {
+    // PocketBase's RequireSameCollectionContextAuth: another collection's record is told
+    // which collection its token is for.
+    if let Some(claims) = caller.auth.as_ref().filter(|_| !caller.is_superuser()) {
+        let collection = ["collectionName", "collectionId"]
+            .iter()
+            .find_map(|claim| claims.get(*claim).and_then(Value::as_str))
+            .unwrap_or("another");
+        return error(
+            StatusCode::FORBIDDEN,
+            &format!("The request requires auth record from {collection} collection."),
+        );
+    }
     if let Err(denied) = caller.require_superuser() {
         return denied;
     }

@@ -64,6 +64,12 @@ pub(crate) async fn import(app: &App, caller: &Caller, body: Result<Value, Respo
         Ok(body) => body,
         Err(answer) => return answer,
     };
+    // A value of the wrong type does not load (PocketBase's binding error); an empty or
+    // missing list does not validate.
+    let loads = |name: &str, is_type: fn(&Value) -> bool| body.get(name).is_none_or(|v| v.is_null() || is_type(v));
+    if !loads("collections", Value::is_array) || !loads("deleteMissing", Value::is_boolean) {
+        return super::not_loaded("`collections` must be a list and `deleteMissing` true or false");
+    }
     let incoming = match body.get("collections") {
         Some(Value::Array(items)) if !items.is_empty() => items.clone(),
         _ => {

@@ -253,7 +253,7 @@ impl Submission {
             let fields = form.to_json().map_err(|e| unreadable(&e))?;
             return Ok((fields, form.files));
         }
-        match json_body(self.body).await? {
+        match json_body(self.body).await.map_err(|reason| unreadable(&reason))? {
             Value::Object(fields) => Ok((fields, Vec::new())),
             _ => Err(unreadable("the body must be a JSON object")),
         }
@@ -274,31 +274,39 @@ fn unreadable(reason: &str) -> Response<Body> {
     )
 }
 
-/// A JSON body; an empty body is `{}`.
-async fn json_body(body: Body) -> Result<Value, Response<Body>> {
+/// A JSON body; an empty body is `{}`. The error is the reason it cannot be read.
+async fn json_body(body: Body) -> Result<Value, String> {
     // Refused before reading when the length says so: the host then drains the body
     // without it passing through here.
     if body.len().is_some_and(|length| length > JSON_BODY_LIMIT as u64) {
-        return Err(unreadable(&format!(
+        return Err(format!(
             "the body is over the {} MiB limit for JSON",
             JSON_BODY_LIMIT / (1024 * 1024)
-        )));
+        ));
     }
-    let bytes = body
-        .collect(JSON_BODY_LIMIT)
-        .await
-        .map_err(|e| unreadable(&e.to_string()))?;
+    let bytes = body.collect(JSON_BODY_LIMIT).await.map_err(|e| e.to_string())?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }
-    serde_json::from_slice(&bytes).map_err(|e| unreadable(&format!("invalid JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| format!("invalid JSON: {e}"))
 }
 
-/// A request's JSON body, for routes that take only JSON.
+/// PocketBase's 400 for a body a route other than the records API cannot load; the
+/// reason, which PocketBase leaves out, is in `data.body`.
+fn not_loaded(reason: &str) -> Response<Body> {
+    with_data(
+        StatusCode::BAD_REQUEST,
+        "An error occurred while loading the submitted data.",
+        serde_json::json!({"body": {"code": "validation_invalid_body", "message": reason}}),
+    )
+}
+
+/// A request's JSON body, for routes that take only JSON (settings, imports, sign-in).
 async fn read_json(request: Request<Body>) -> Result<Value, Response<Body>> {
-    match json_body(request.into_body()).await? {
-        value @ Value::Object(_) => Ok(value),
-        _ => Err(unreadable("the body must be a JSON object")),
+    match json_body(request.into_body()).await {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(not_loaded("the body must be a JSON object")),
+        Err(reason) => Err(not_loaded(&reason)),
     }
 }
 

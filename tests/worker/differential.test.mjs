@@ -34,7 +34,7 @@ const INTENDED = [
     "`Content-Encoding: identity`: workerd and Cloudflare's edge would gzip a text file for a client that accepts gzip and drop its Content-Length",
   ],
   [
-    /^superuser sign-in$/,
+    /^superuser (sign-in|auth-refresh)$/,
     /^body$/,
     "the superuser is configured by secrets, not stored: its record has no creation date (`created`/`updated` are \"\")",
   ],
@@ -42,6 +42,11 @@ const INTENDED = [
     /^file token as /,
     /^body$/,
     "the Worker has no users collection: a user's file token carries the claims of the app's auth token (here `collectionName`), so a view rule on `@request.auth.*` sees what it saw with the auth token",
+  ],
+  [
+    /, not (JSON|a list)$/,
+    /^body$/,
+    "a body that cannot be read gets PocketBase's status and message, and edgefs names what is wrong with it in `data.body` (PocketBase's `data` is empty)",
   ],
 ];
 
@@ -75,6 +80,13 @@ const STEPS = [
     (s, res) => (s.su = res.json.token),
   ],
   ["auth-refresh as a guest", () => ({ method: "POST", path: "/api/collections/_superusers/auth-refresh" })],
+  ["auth-refresh as a user", (s) => ({ method: "POST", path: "/api/collections/_superusers/auth-refresh", token: s.alice.token })],
+  ["superuser auth-refresh", (s) => ({ method: "POST", path: "/api/collections/_superusers/auth-refresh", token: s.su })],
+  ["import collections as a guest", () => ({ method: "PUT", path: "/api/collections/import", json: { collections } })],
+  ["import collections as a user", (s) => ({ method: "PUT", path: "/api/collections/import", token: s.alice.token, json: { collections } })],
+  ["import collections, not a list", (s) => ({ method: "PUT", path: "/api/collections/import", token: s.su, json: { collections: "posts" } })],
+  ["import collections, none", (s) => ({ method: "PUT", path: "/api/collections/import", token: s.su, json: { collections: [] } })],
+  ["import the same collections", (s) => ({ method: "PUT", path: "/api/collections/import", token: s.su, json: { collections } })],
   ["collections as a guest", () => ({ path: "/api/collections" })],
   ["collections as a user", (s) => ({ path: "/api/collections", token: s.alice.token })],
   ["collection posts as a user", (s) => ({ path: "/api/collections/posts", token: s.alice.token })],
@@ -86,9 +98,14 @@ const STEPS = [
   ["S3 test of storage", (s) => ({ method: "POST", path: "/api/settings/test/s3", token: s.su, json: { filesystem: "storage" } })],
   // Compared in shape: the app's name and URL and the S3 server are each side's own.
   ["settings as a superuser", (s) => ({ path: "/api/settings", token: s.su, configured: ["meta.appName", "meta.appURL", "s3.bucket", "s3.endpoint", "s3.accessKey"] })],
+  ["settings PATCH as a guest", () => ({ method: "PATCH", path: "/api/settings", json: { meta: { appName: "renamed" } } })],
+  ["settings PATCH as a user", (s) => ({ method: "PATCH", path: "/api/settings", token: s.alice.token, json: { meta: { appName: "renamed" } } })],
+  ["settings PATCH, not JSON", (s) => ({ method: "PATCH", path: "/api/settings", token: s.su, body: "{", headers: { "content-type": "application/json" } })],
+  ["settings PATCH, the app name", (s) => ({ method: "PATCH", path: "/api/settings", token: s.su, json: { meta: { appName: "edgefs differential" } }, configured: ["meta.appURL", "s3.bucket", "s3.endpoint", "s3.accessKey"] })],
   ["settings PATCH, enabled without a bucket", (s) => ({ method: "PATCH", path: "/api/settings", token: s.su, json: { s3: { enabled: true, bucket: "" } } })],
   // records
   ["create a post as a guest", () => ({ method: "POST", path: "/api/collections/posts/records", json: { title: "by nobody" } })],
+  ["create a post, not JSON", (s) => ({ method: "POST", path: "/api/collections/posts/records", token: s.alice.token, body: "{", headers: { "content-type": "application/json" } })],
   ["create a post without its title", (s) => ({ method: "POST", path: "/api/collections/posts/records", token: s.alice.token, json: { author: s.alice.id } })],
   ["create a post with a text cover", (s) => ({ method: "POST", path: "/api/collections/posts/records", token: s.alice.token, form: form({ title: "t", author: s.alice.id }, [["cover", TEXT, "cover.txt", "text/plain"]]) })],
   [
@@ -186,6 +203,8 @@ async function send(target, request) {
     body = JSON.stringify(request.json);
   } else if (request.form) {
     body = request.form;
+  } else if (request.body !== undefined) {
+    body = request.body;
   }
   const res = await fetch(target.url + request.path, { method: request.method ?? "GET", headers, body });
   const bytes = Buffer.from(await res.arrayBuffer());
