@@ -6,6 +6,7 @@
 //! collection's records does not walk its files.
 
 mod query;
+pub mod sql;
 mod validate;
 
 pub use query::{page_range, page_size, ListQuery, ListResult, Sort};

@@ -47,14 +47,23 @@ impl Value {
             Json::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
             Json::String(s) => Value::Text(s.clone()),
             Json::Array(items) if items.is_empty() => Value::Null,
-            Json::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            Json::Array(items) => Value::List(items.iter().map(Value::element).collect()),
             Json::Object(_) => Value::Text(json.to_string()),
+        }
+    }
+
+    /// A value inside a multi-valued field: one level only, as PocketBase's `json_each`
+    /// reads it — a nested list or object compares as its JSON text, `null` as `null`.
+    fn element(json: &Json) -> Value {
+        match json {
+            Json::Array(_) => Value::Text(json.to_string()),
+            _ => Value::from_json(json),
         }
     }
 }
 
 impl Context<'_> {
-    fn resolve(&self, operand: &Operand) -> Value {
+    pub(crate) fn resolve(&self, operand: &Operand) -> Value {
         match operand {
             Operand::Text(text) => Value::Text(text.clone()),
             Operand::Number(n) => Value::Number(*n),
@@ -91,7 +100,9 @@ impl Expr {
     }
 }
 
-fn compare(left: &Value, op: Operator, right: &Value) -> bool {
+/// `left op right` for resolved values: lists compare element by element (every pair
+/// must hold), `null` as the other side's zero value.
+pub(crate) fn compare(left: &Value, op: Operator, right: &Value) -> bool {
     match (left, right) {
         (Value::List(items), _) => items.iter().all(|item| compare(item, op, right)),
         (_, Value::List(items)) => items.iter().all(|item| compare(left, op, item)),
@@ -111,7 +122,7 @@ fn zero_for_null(value: &Value, other: &Value) -> Value {
     }
 }
 
-fn as_number(value: &Value) -> Option<f64> {
+pub(crate) fn as_number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => Some(*n),
         Value::Text(t) => crate::numbers::parse(t.trim()),
@@ -120,7 +131,7 @@ fn as_number(value: &Value) -> Option<f64> {
     }
 }
 
-fn as_text(value: &Value) -> String {
+pub(crate) fn as_text(value: &Value) -> String {
     match value {
         Value::Text(t) => t.clone(),
         Value::Number(n) => crate::numbers::format(*n),

@@ -17,6 +17,7 @@ mod lexer;
 mod parser;
 
 pub use ast::{Expr, Operand, Operator};
+pub(crate) use eval::{as_number, as_text, compare};
 pub use eval::{Context, Value};
 pub use parser::{parse, ParseError};
 

@@ -7,3 +7,4 @@ pub mod pocketbase;
 pub mod provider_imitation;
 pub mod raw_http;
 pub mod servers;
+pub mod sqlite;
