@@ -5,7 +5,12 @@
 //! every step — read, read, upload, upload, write, write — as a slow backend makes them.
 //! After each pair, the record must name only files that exist, and every file under
 //! the record must be named by it.
+//!
+//! Each case runs twice: records as objects in the storage, and records in SQLite (the
+//! engine of D1), whose calls wait a turn too.
 #![cfg(not(target_arch = "wasm32"))]
+
+mod support;
 
 use edgefs::api::{handle, App, Env, NativePlatform};
 use edgefs::storage::{Attributes, GetOptions, GetOutcome, ListPage, Memory, Storage, UploadOptions};
@@ -104,7 +109,25 @@ struct Fixture {
     runtime: tokio::runtime::Runtime,
 }
 
-fn fixture(conditional: bool) -> Fixture {
+/// SQLite, every batch a turn late.
+struct InterleavedSql(support::sqlite::Sqlite);
+
+impl edgefs::records::sql::Database for InterleavedSql {
+    fn batch<'a>(
+        &'a self,
+        statements: &'a [edgefs::records::sql::Statement],
+    ) -> BoxFuture<'a, Result<Vec<edgefs::records::sql::Outcome>, Error>> {
+        Box::pin(async move {
+            one_turn().await;
+            self.0.batch(statements).await
+        })
+    }
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+fn fixture(conditional: bool, sql: bool) -> Fixture {
     let env = Env::from_lookup(|name| match name {
         "AUTH_SECRET" => Some("concurrent-updates-auth-secret-0123456789".into()),
         "SUPERUSER_EMAIL" => Some("root@edgefs.test".into()),
@@ -115,7 +138,10 @@ fn fixture(conditional: bool) -> Fixture {
         inner: Memory::new(),
         conditional,
     });
-    let app = App::new(env, storage.clone(), storage.clone(), Box::new(NativePlatform));
+    let mut app = App::new(env, storage.clone(), storage.clone(), Box::new(NativePlatform));
+    if sql {
+        app = app.with_database(Arc::new(InterleavedSql(support::sqlite::Sqlite::new())));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -200,7 +226,11 @@ impl Fixture {
     }
 
     fn url(&self, post: &Value) -> String {
-        format!("/api/collections/posts/records/{}", post["id"].as_str().unwrap())
+        format!(
+            "/api/collections/{}/records/{}",
+            post["collectionName"].as_str().unwrap(),
+            post["id"].as_str().unwrap()
+        )
     }
 
     /// The record as stored (`None` when gone) and the files stored under it.
@@ -226,7 +256,16 @@ impl Fixture {
 
 #[test]
 fn a_title_change_and_a_cover_change_at_once_both_stay() {
-    let fixture = fixture(true);
+    a_title_change_and_a_cover_change_at_once_both_stay_on(false)
+}
+
+#[test]
+fn a_title_change_and_a_cover_change_at_once_both_stay_in_sqlite() {
+    a_title_change_and_a_cover_change_at_once_both_stay_on(true)
+}
+
+fn a_title_change_and_a_cover_change_at_once_both_stay_on(sql: bool) {
+    let fixture = fixture(true, sql);
     let post = fixture.post_with_cover();
     let url = fixture.url(&post);
     let (title, cover) = fixture.two(
@@ -249,7 +288,16 @@ fn a_title_change_and_a_cover_change_at_once_both_stay() {
 
 #[test]
 fn two_cover_changes_at_once_leave_one_cover_and_no_other_file() {
-    let fixture = fixture(true);
+    two_cover_changes_at_once_leave_one_cover_and_no_other_file_on(false)
+}
+
+#[test]
+fn two_cover_changes_at_once_leave_one_cover_and_no_other_file_in_sqlite() {
+    two_cover_changes_at_once_leave_one_cover_and_no_other_file_on(true)
+}
+
+fn two_cover_changes_at_once_leave_one_cover_and_no_other_file_on(sql: bool) {
+    let fixture = fixture(true, sql);
     let post = fixture.post_with_cover();
     let url = fixture.url(&post);
     let (a, b) = fixture.two(
@@ -266,7 +314,16 @@ fn two_cover_changes_at_once_leave_one_cover_and_no_other_file() {
 
 #[test]
 fn an_update_and_a_delete_at_once_leave_nothing() {
-    let fixture = fixture(true);
+    an_update_and_a_delete_at_once_leave_nothing_on(false)
+}
+
+#[test]
+fn an_update_and_a_delete_at_once_leave_nothing_in_sqlite() {
+    an_update_and_a_delete_at_once_leave_nothing_on(true)
+}
+
+fn an_update_and_a_delete_at_once_leave_nothing_on(sql: bool) {
+    let fixture = fixture(true, sql);
     let post = fixture.post_with_cover();
     let url = fixture.url(&post);
     let (update, delete) = fixture.two(
@@ -285,7 +342,7 @@ fn an_update_and_a_delete_at_once_leave_nothing() {
 #[test]
 fn without_conditional_writes_the_last_writer_wins_and_a_replaced_file_can_stay() {
     // KV and an S3 server that ignores If-Match (Garage 2.5.0): the known cost.
-    let fixture = fixture(false);
+    let fixture = fixture(false, false);
     let post = fixture.post_with_cover();
     let url = fixture.url(&post);
     let (title, cover) = fixture.two(
@@ -299,4 +356,82 @@ fn without_conditional_writes_the_last_writer_wins_and_a_replaced_file_can_stay(
     // change is lost, and the record still names a file that exists.
     assert_eq!(record["title"], "with a cover");
     assert!(files.contains(&record["cover"].as_str().unwrap().to_owned()));
+}
+
+/// A multipart request with text fields and text files (`field`, `filename`).
+fn form_request(
+    method: &str,
+    uri: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str)],
+) -> Request<Body> {
+    let boundary = "concurrent-updates-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    for (name, filename) in files {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: text/plain\r\n\r\n{filename}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", token)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn two_appends_at_once_keep_both_files_on(sql: bool) {
+    let fixture = fixture(true, sql);
+    let (status, document) = fixture.one(form_request(
+        "POST",
+        "/api/collections/documents/records",
+        &fixture.token,
+        &[("name", "shared"), ("owner", "someone0000000a")],
+        &[("files", "first.txt")],
+    ));
+    assert_eq!(status, 200, "{document}");
+    let url = format!(
+        "/api/collections/documents/records/{}",
+        document["id"].as_str().unwrap()
+    );
+    let (a, b) = fixture.two(
+        form_request("PATCH", &url, &fixture.token, &[], &[("files+", "a.txt")]),
+        form_request("PATCH", &url, &fixture.token, &[], &[("files+", "b.txt")]),
+    );
+    assert_eq!((a.0, b.0), (200, 200), "{} {}", a.1, b.1);
+    let (record, stored) = fixture.stored(&document);
+    let mut named: Vec<String> = record.expect("the record exists")["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(named.len(), 3, "both appends are kept: {named:?}");
+    // (PocketBase pads a name this short with random characters: `a2boz2mir6l_….txt`.)
+    assert!(
+        named.iter().any(|n| n.starts_with('a')) && named.iter().any(|n| n.starts_with('b')),
+        "{named:?}"
+    );
+    named.sort();
+    let mut stored = stored;
+    stored.sort();
+    assert_eq!(named, stored, "every file named exists, and no other");
+}
+
+#[test]
+fn two_appends_at_once_keep_both_files() {
+    two_appends_at_once_keep_both_files_on(false)
+}
+
+#[test]
+fn two_appends_at_once_keep_both_files_in_sqlite() {
+    two_appends_at_once_keep_both_files_on(true)
 }

@@ -232,7 +232,7 @@ proptest! {
                 let expected = query.apply(stored.clone(), &context, |record| {
                     list_rule.allows(&Context { record: Some(record), ..context })
                 });
-                let got = store.list(things, &query, Some(&list_rule), &context).await.unwrap();
+                let got = store.list_page(things, &query, Some(&list_rule), &context).await.unwrap();
                 prop_assert_eq!(
                     ids(&got.items), ids(&expected.items),
                     "rule {:?}, filter {:?}, sort {:?}, auth {:?}", list_rule.to_string(), filter.to_string(), sort, auth
@@ -403,7 +403,7 @@ fn an_import_alters_the_table_and_keeps_its_rows() {
         starred.insert("stars".into(), json!(5));
         store.put(notes, &starred).await.unwrap();
         let query = ListQuery::from_params([("filter", "stars > 4 && heading = 'kept'")]).unwrap();
-        let page = store.list(notes, &query, None, &Context::default()).await.unwrap();
+        let page = store.list_page(notes, &query, None, &Context::default()).await.unwrap();
         assert_eq!(page.total_items, 1);
         // A collection removed by the import (deleteMissing) takes its table with it.
         let empty = Collections::from_values(vec![]).unwrap();
@@ -479,7 +479,10 @@ fn injection_strings_are_values_never_sql() {
                     method: "GET",
                     record: None,
                 };
-                let page = store.list(&documents, &query, Some(&rule), &context).await.unwrap();
+                let page = store
+                    .list_page(&documents, &query, Some(&rule), &context)
+                    .await
+                    .unwrap();
                 assert_eq!(page.total_items, 0, "{filter}: matched nothing");
             }
             assert_eq!(store.get(&documents, text).await.unwrap(), None);

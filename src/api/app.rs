@@ -11,6 +11,8 @@ use super::settings::Settings;
 use crate::auth::jwt::Signer;
 use crate::collections::Collections;
 use crate::error::Error;
+use crate::records::sql::{Database, SqlRecords};
+use crate::records::{RecordStore, StorageRecords};
 use crate::s3::S3Settings;
 use crate::secret::Secret;
 use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions};
@@ -54,6 +56,9 @@ pub struct Env {
     pub s3: S3Settings,
     /// Why the `S3_*` variables could not be read, if they could not.
     pub s3_error: Option<String>,
+    /// `RECORDS_LIST_LIMIT`: the most records a list reads from an object backend
+    /// (`0`: no limit); unset, the backend's own ([`crate::records::default_list_limit`]).
+    pub records_list_limit: Option<usize>,
 }
 
 impl Env {
@@ -76,6 +81,7 @@ impl Env {
             superuser_password: Secret::new(lookup("SUPERUSER_PASSWORD").unwrap_or_default()),
             s3,
             s3_error,
+            records_list_limit: lookup("RECORDS_LIST_LIMIT").and_then(|v| v.trim().parse().ok()),
         }
     }
 }
@@ -106,6 +112,9 @@ pub struct App {
     /// How long an isolate trusts its copy of the settings and collections.
     pub reload_after: Duration,
     state: Mutex<Option<Loaded>>,
+    /// The SQL database records live in when one is bound (D1); otherwise records are
+    /// objects in the file backend.
+    database: Option<Arc<dyn Database>>,
 }
 
 impl App {
@@ -124,6 +133,34 @@ impl App {
             platform,
             reload_after: Duration::from_secs(5),
             state: Mutex::new(None),
+            database: None,
+        }
+    }
+
+    /// Keeps records in `database` (tables made as collections are imported or used).
+    pub fn with_database(mut self, database: Arc<dyn Database>) -> App {
+        self.database = Some(database);
+        self
+    }
+
+    /// The SQL database records live in, when one is bound.
+    pub(crate) fn database(&self) -> Option<Arc<dyn Database>> {
+        self.database.clone()
+    }
+
+    /// Where records are kept: the database when one is bound, else the objects of
+    /// `storage` (the file backend), listed up to the backend's limit.
+    pub(crate) fn records(&self, storage: &Arc<dyn Storage>) -> Arc<dyn RecordStore> {
+        match &self.database {
+            Some(database) => Arc::new(SqlRecords::new(database.clone())),
+            None => {
+                let limit = match self.env.records_list_limit {
+                    Some(0) => None,
+                    Some(limit) => Some(limit),
+                    None => crate::records::default_list_limit(storage.name()),
+                };
+                Arc::new(StorageRecords::new(storage.clone()).with_list_limit(limit))
+            }
         }
     }
 

@@ -89,8 +89,21 @@ pub(crate) async fn import(app: &App, caller: &Caller, body: Result<Value, Respo
         Ok(collections) => collections,
         Err(e) => return with_data(StatusCode::BAD_REQUEST, "Failed to import collections.", e.data()),
     };
-    match app.save_collections(imported).await {
-        Ok(()) => no_content(),
-        Err(e) => internal(&format!("cannot save the collections: {e}")),
+    let before = loaded.collections.clone();
+    if let Err(e) = app.save_collections(imported.clone()).await {
+        return internal(&format!("cannot save the collections: {e}"));
     }
+    // The record tables follow (a table a failed migration left behind is made on
+    // first use).
+    if let Some(database) = app.database() {
+        if let Err(e) = crate::records::sql::SqlRecords::new(database)
+            .sync(&before, &imported)
+            .await
+        {
+            return internal(&format!(
+                "the collections are saved but their record tables are not: {e}"
+            ));
+        }
+    }
+    no_content()
 }

@@ -11,7 +11,7 @@ use super::auth::{verify, Caller};
 use super::{internal, not_found, query_param};
 use crate::collections::{Access, Collection, FieldKind};
 use crate::files::{respond, ServeOptions};
-use crate::records::{Record, RecordStore, StorageRecords};
+use crate::records::Record;
 use crate::rules::Context;
 use crate::transport::Body;
 use http::{Request, Response};
@@ -55,7 +55,7 @@ pub(crate) async fn download(
     if filename.is_empty() || filename.contains(['/', '\\']) || filename.starts_with('.') {
         return not_found();
     }
-    let record = match StorageRecords::new(storage.clone()).get(collection, record_id).await {
+    let record = match app.records(&storage).get(collection, record_id).await {
         Ok(Some(record)) => record,
         Ok(None) => return not_found(),
         Err(e) => return internal(&format!("cannot read the record: {e}")),

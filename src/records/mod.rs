@@ -15,6 +15,7 @@ pub use validate::{normalize, FieldError, FieldErrors};
 use crate::collections::Collection;
 use crate::error::Error;
 use crate::error::Quoted;
+use crate::rules::{Context, Rule};
 use crate::storage::{GetOptions, GetOutcome, Storage, UploadOptions, WriteCondition};
 use crate::transport::{Body, BoxFuture, MaybeSendSync};
 use futures::StreamExt;
@@ -78,19 +79,66 @@ pub trait RecordStore: MaybeSendSync {
     ) -> BoxFuture<'a, Result<(), Error>>;
     /// Deletes the record `id`; deleting a missing record succeeds.
     fn delete<'a>(&'a self, collection: &'a Collection, id: &'a str) -> BoxFuture<'a, Result<(), Error>>;
-    /// Every record of a collection (filtering, sorting and paging happen above).
+    /// Every record of a collection.
     fn all<'a>(&'a self, collection: &'a Collection) -> BoxFuture<'a, Result<Vec<Record>, Error>>;
+    /// True when [`RecordStore::put_if`] checks its condition atomically.
+    fn conditional_writes(&self) -> bool;
+    /// A page of the records that pass `rule` (the list rule; `None` lets every record
+    /// through) and the query's filter, in its order. By default every record is read
+    /// and the query applied here.
+    fn list<'a>(
+        &'a self,
+        collection: &'a Collection,
+        query: &'a ListQuery,
+        rule: Option<&'a Rule>,
+        context: &'a Context<'a>,
+    ) -> BoxFuture<'a, Result<ListResult, Error>> {
+        Box::pin(async move {
+            let records = self.all(collection).await?;
+            Ok(query.apply(records, context, |record| {
+                rule.is_none_or(|rule| {
+                    rule.allows(&Context {
+                        record: Some(record),
+                        ..*context
+                    })
+                })
+            }))
+        })
+    }
 }
 
-/// The default store: records as JSON objects in a [`Storage`] backend.
+/// The default store: records as JSON objects in a [`Storage`] backend. A list reads
+/// every record of the collection, one request each: past `list_limit` records it is
+/// refused with [`Error::InvalidInput`] naming the limit, before any is read.
 pub struct StorageRecords<S> {
     storage: S,
+    list_limit: Option<usize>,
 }
 
 impl<S> StorageRecords<S> {
-    /// Records kept in `storage`, at [`record_key`].
+    /// Records kept in `storage`, at [`record_key`], listed without a limit.
     pub fn new(storage: S) -> Self {
-        StorageRecords { storage }
+        StorageRecords {
+            storage,
+            list_limit: None,
+        }
+    }
+
+    /// The most records a list may read (`None`: no limit).
+    pub fn with_list_limit(mut self, limit: Option<usize>) -> Self {
+        self.list_limit = limit;
+        self
+    }
+}
+
+/// The most records a list on `backend` reads by default: what one Worker request may
+/// ask of it. S3 is reached by `fetch`, 50 subrequests a request on the Workers Free
+/// plan (less the listing and the settings); R2 and KV binding calls have about 1,000.
+pub fn default_list_limit(backend: &str) -> Option<usize> {
+    match backend {
+        "s3" => Some(40),
+        "r2" | "kv" => Some(900),
+        _ => None,
     }
 }
 
@@ -184,31 +232,81 @@ impl<S: AsRef<dyn Storage> + MaybeSendSync> RecordStore for StorageRecords<S> {
 
     fn all<'a>(&'a self, collection: &'a Collection) -> BoxFuture<'a, Result<Vec<Record>, Error>> {
         Box::pin(async move {
-            let storage = self.storage.as_ref();
-            let prefix = format!(".edgefs/records/{}/", collection.id);
-            let mut records = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let page = storage.list(&prefix, cursor.as_deref(), 1000).await?;
-                // Several reads in flight: a listing costs one round trip per record.
-                // (Boxed: the compiler cannot see through a closure's future that it is `Send`.)
-                let futures: Vec<BoxFuture<'_, Result<Option<Record>, Error>>> = page
-                    .items
-                    .iter()
-                    .map(|item| Box::pin(read_json(storage, &item.key)) as BoxFuture<'_, _>)
-                    .collect();
-                let mut reads = futures::stream::iter(futures).buffered(LIST_READ_CONCURRENCY);
-                while let Some(record) = reads.next().await {
-                    if let Some(record) = record? {
-                        records.push(record);
-                    }
-                }
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => return Ok(records),
-                }
-            }
+            let keys = self.keys(collection).await?;
+            self.read_all(&keys).await
         })
+    }
+
+    fn conditional_writes(&self) -> bool {
+        self.storage.as_ref().conditional_writes()
+    }
+
+    fn list<'a>(
+        &'a self,
+        collection: &'a Collection,
+        query: &'a ListQuery,
+        rule: Option<&'a Rule>,
+        context: &'a Context<'a>,
+    ) -> BoxFuture<'a, Result<ListResult, Error>> {
+        Box::pin(async move {
+            let keys = self.keys(collection).await?;
+            if let Some(limit) = self.list_limit.filter(|limit| keys.len() > *limit) {
+                return Err(Error::InvalidInput(format!(
+                    "the collection {name} has {count} records, more than the {limit} a list may read from the {backend} \
+                     backend in one request: bind a D1 database for records (README, Records), or raise RECORDS_LIST_LIMIT \
+                     if your plan allows more subrequests",
+                    name = Quoted(&collection.name),
+                    count = keys.len(),
+                    backend = self.storage.as_ref().name(),
+                )));
+            }
+            let records = self.read_all(&keys).await?;
+            Ok(query.apply(records, context, |record| {
+                rule.is_none_or(|rule| {
+                    rule.allows(&Context {
+                        record: Some(record),
+                        ..*context
+                    })
+                })
+            }))
+        })
+    }
+}
+
+impl<S: AsRef<dyn Storage> + MaybeSendSync> StorageRecords<S> {
+    /// The keys of a collection's records, listed 1,000 to a request.
+    async fn keys(&self, collection: &Collection) -> Result<Vec<String>, Error> {
+        let storage = self.storage.as_ref();
+        let prefix = format!(".edgefs/records/{}/", collection.id);
+        let mut keys = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = storage.list(&prefix, cursor.as_deref(), 1000).await?;
+            keys.extend(page.items.into_iter().map(|item| item.key));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(keys),
+            }
+        }
+    }
+
+    /// The records at `keys`, several reads in flight (a listing costs one round trip
+    /// per record); a record deleted meanwhile is left out.
+    async fn read_all(&self, keys: &[String]) -> Result<Vec<Record>, Error> {
+        let storage = self.storage.as_ref();
+        // Boxed: the compiler cannot see through a closure's future that it is `Send`.
+        let futures: Vec<BoxFuture<'_, Result<Option<Record>, Error>>> = keys
+            .iter()
+            .map(|key| Box::pin(read_json(storage, key)) as BoxFuture<'_, _>)
+            .collect();
+        let mut reads = futures::stream::iter(futures).buffered(LIST_READ_CONCURRENCY);
+        let mut records = Vec::new();
+        while let Some(record) = reads.next().await {
+            if let Some(record) = record? {
+                records.push(record);
+            }
+        }
+        Ok(records)
     }
 }
 

@@ -113,7 +113,7 @@ impl<D: AsRef<dyn Database> + MaybeSendSync> SqlRecords<D> {
     /// A page of the collection's records that pass `rule` (the list rule; `None` for a
     /// superuser) and the query's filter, in its order: one query for the page and one
     /// for the total (none with `skipTotal`), in one transaction.
-    pub async fn list(
+    pub async fn list_page(
         &self,
         collection: &Collection,
         query: &ListQuery,
@@ -338,6 +338,20 @@ impl<D: AsRef<dyn Database> + MaybeSendSync> RecordStore for SqlRecords<D> {
             self.run(collection, std::slice::from_ref(&statement)).await?;
             Ok(())
         })
+    }
+
+    fn conditional_writes(&self) -> bool {
+        true
+    }
+
+    fn list<'a>(
+        &'a self,
+        collection: &'a Collection,
+        query: &'a ListQuery,
+        rule: Option<&'a Rule>,
+        context: &'a Context<'a>,
+    ) -> BoxFuture<'a, Result<ListResult, Error>> {
+        Box::pin(self.list_page(collection, query, rule, context))
     }
 
     fn all<'a>(&'a self, collection: &'a Collection) -> BoxFuture<'a, Result<Vec<Record>, Error>> {
