@@ -677,9 +677,11 @@ for (const { label, start } of targets()) {
       }
       try {
         const first = await migrate(from, to);
-        const records = Object.values(before.records).flat().length;
-        assert.equal(first.copied, records + Object.keys(before.files).length, JSON.stringify(first));
-        assert.ok(first.calls > 1, "the page's loop: several calls under the subrequest limit");
+        // With D1 the records stay in the database: only the files move.
+        const records = target.backend === "d1" ? 0 : Object.values(before.records).flat().length;
+        const objects = records + Object.keys(before.files).length;
+        assert.equal(first.copied, objects, JSON.stringify(first));
+        assert.equal(first.calls, Math.floor(objects / 5) + 1, "the page's loop: several calls under the subrequest limit");
         const again = await migrate(from, to);
         assert.equal(again.copied, 0, `a second run copies nothing: ${JSON.stringify(again)}`);
 

@@ -58,6 +58,14 @@ async function drain_reader(reader, limit) {
   } catch {}
 }
 
+// Records in D1 (src/records/sql): the statements as one db.batch() — a transaction —
+// and what each gave, as JSON text for the Rust half to read.
+export async function d1_batch(db, statements) {
+  const prepared = statements.map(([sql, params]) => db.prepare(sql).bind(...params));
+  const results = await db.batch(prepared);
+  return JSON.stringify(results.map((r) => ({ rows: r.results ?? [], changes: r.meta?.changes ?? 0 })));
+}
+
 export function drain(stream, limit) {
   return drain_reader(stream.getReader(), limit);
 }

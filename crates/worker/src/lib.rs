@@ -155,12 +155,16 @@ fn app(env: &JsValue) -> Rc<App> {
     let kv: Option<Arc<dyn Storage>> = Kv::from_env(env, KV_BINDING).map(|kv| Arc::new(kv) as Arc<dyn Storage>);
     let r2: Option<Arc<dyn Storage>> = R2::from_env(env, R2_BINDING).map(|r2| Arc::new(r2) as Arc<dyn Storage>);
     let backends = choose_backends(r2, kv, || Arc::new(Memory::new()));
-    let app = Rc::new(App::new(
+    let mut app = App::new(
         Env::from_lookup(lookup),
         backends.local,
         backends.config_store,
         Box::new(WorkerPlatform),
-    ));
+    );
+    if let Some(d1) = D1::from_env(env) {
+        app = app.with_database(Arc::new(d1));
+    }
+    let app = Rc::new(app);
     APP.with(|slot| *slot.borrow_mut() = Some(app.clone()));
     app
 }
@@ -253,6 +257,72 @@ async fn companion_fetch(
     }
 }
 
+/// The name of the D1 binding records live in (README, Records).
+const D1_BINDING: &str = "DB";
+
+/// A D1 database binding: each batch is one `db.batch()` (a transaction), its answer
+/// handed back as JSON text (rows of texts, numbers and nulls).
+struct D1(JsValue);
+
+impl D1 {
+    fn from_env(env: &JsValue) -> Option<D1> {
+        let db = Reflect::get(env, &JsValue::from_str(D1_BINDING)).ok()?;
+        // A D1 binding has `prepare` and `batch`; anything else bound as DB is not one.
+        let is_d1 = Reflect::get(&db, &JsValue::from_str("batch")).is_ok_and(|f| f.is_function());
+        is_d1.then_some(D1(db))
+    }
+}
+
+impl edgefs::records::sql::Database for D1 {
+    fn batch<'a>(
+        &'a self,
+        statements: &'a [edgefs::records::sql::Statement],
+    ) -> BoxFuture<'a, Result<Vec<edgefs::records::sql::Outcome>, edgefs::Error>> {
+        use edgefs::records::sql::SqlValue;
+        Box::pin(async move {
+            let list = js_sys::Array::new();
+            for statement in statements {
+                let params: js_sys::Array = statement
+                    .params
+                    .iter()
+                    .map(|p| match p {
+                        SqlValue::Null => JsValue::NULL,
+                        SqlValue::Integer(i) => JsValue::from_f64(*i as f64),
+                        SqlValue::Real(f) => JsValue::from_f64(*f),
+                        SqlValue::Text(t) => JsValue::from_str(t),
+                    })
+                    .collect();
+                list.push(&js_sys::Array::of2(&JsValue::from_str(&statement.sql), &params));
+            }
+            let failed = |e: JsValue| {
+                let message = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_else(|| format!("{e:?}"));
+                edgefs::Error::backend("d1", message)
+            };
+            let answer = JsFuture::from(d1_batch(&self.0, &list)).await.map_err(failed)?;
+            let text = answer.as_string().unwrap_or_default();
+            let outcomes: Vec<serde_json::Value> =
+                serde_json::from_str(&text).map_err(|e| edgefs::Error::backend("d1", format!("unreadable answer: {e}")))?;
+            Ok(outcomes
+                .into_iter()
+                .map(|outcome| edgefs::records::sql::Outcome {
+                    rows: outcome["rows"]
+                        .as_array()
+                        .map(|rows| rows.iter().filter_map(|r| r.as_object().cloned()).collect())
+                        .unwrap_or_default(),
+                    changes: outcome["changes"].as_u64().unwrap_or(0),
+                })
+                .collect())
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        "d1"
+    }
+}
+
 /// The Workers runtime as the API's platform: S3 over `fetch`, forms by `formData()`.
 struct WorkerPlatform;
 
@@ -319,6 +389,7 @@ impl Platform for WorkerPlatform {
 #[wasm_bindgen(module = "/src/glue.js")]
 extern "C" {
     fn read_form_js(body: &JsValue, content_type: &str, limit: f64, drain_limit: f64) -> js_sys::Promise;
+    fn d1_batch(db: &JsValue, statements: &js_sys::Array) -> js_sys::Promise;
     fn drain(stream: &web_sys::ReadableStream, limit: f64) -> js_sys::Promise;
     fn edge_cache_match(key: &str, request: &web_sys::Request) -> js_sys::Promise;
     fn edge_cache_put(ctx: &JsValue, key: &str, response: web_sys::Response, seconds: f64) -> web_sys::Response;

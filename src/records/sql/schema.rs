@@ -56,10 +56,8 @@ pub fn create(collection: &Collection) -> Vec<Statement> {
 
 /// The columns a table has, from `PRAGMA table_info`'s rows.
 pub fn table_info(collection: &Collection) -> Statement {
-    Statement {
-        sql: "SELECT name FROM pragma_table_info(?1)".into(),
-        params: vec![SqlValue::Text(format!("edgefs:records:{}", collection.id))],
-    }
+    // The statement form: D1 allows `PRAGMA table_info`, not the pragma functions.
+    statement(format!("PRAGMA table_info({})", table(collection)))
 }
 
 /// The `ALTER TABLE`s that give a table whose columns are `existing` the collection's

@@ -14,7 +14,8 @@ import { Miniflare } from "miniflare";
 import { recordId, userToken } from "./jwt.mjs";
 import { listKeys, s3Variables, startSeaweedFs } from "./seaweedfs.mjs";
 
-export const BACKENDS = ["memory", "kv", "r2", "s3"];
+// "d1": records in D1, files in R2 (settings in KV) — the layout to deploy at scale.
+export const BACKENDS = ["memory", "kv", "r2", "s3", "d1"];
 
 const SUPERUSER = { email: "root@edgefs.test", password: "edgefs-root-password" };
 const AUTH_SECRET = "edgefs-sdk-suite-auth-secret-0123456789abcdef";
@@ -63,6 +64,11 @@ export async function startWorker(root, backend, options = {}) {
     case "r2":
       miniflareOptions.r2Buckets = ["BUCKET"];
       miniflareOptions.kvNamespaces = ["STORAGE"];
+      break;
+    case "d1":
+      miniflareOptions.r2Buckets = ["BUCKET"];
+      miniflareOptions.kvNamespaces = ["STORAGE"];
+      miniflareOptions.d1Databases = ["DB"];
       break;
     case "s3":
       seaweed = await startSeaweedFs("edgefs-sdk");
