@@ -1,6 +1,7 @@
 // wrangler with this repository's configuration: a smoke test of the README's run
 // command (`bash scripts/dev.sh`, i.e. wrangler dev, on a free port answers GET
-// /api/health and the admin page at the /_/ URL it prints) and an offline
+// /api/health and the admin page at the /_/ URL it prints, and lists 10,000 seeded records
+// from the D1 it binds with a filter and a sort) and an offline
 // `wrangler deploy --dry-run` of wrangler.toml.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { freePort } from "./lib/ports.mjs";
+import { seed, seedRecord } from "../../scripts/seed.mjs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -97,6 +99,27 @@ test("scripts/dev.sh serves GET /api/health on 127.0.0.1", { timeout: READY_TIME
     assert.equal(collections.status, 200);
     const names = (await collections.json()).items.map((c) => c.name);
     assert.deepEqual(names, ["posts", "documents"]);
+
+    // Records at scale (issue 12): wrangler.toml binds D1, so 10,000 seeded posts list
+    // with a filter and a sort in one request, as PocketBase answers it.
+    const count = 10_000;
+    const seconds = await seed({ url: `http://127.0.0.1:${port}`, email: printed[1], password: printed[2], count });
+    console.log(`# seeded ${count} posts through wrangler dev in ${seconds.toFixed(1)} s`);
+    const filter = "published = true && title ~ '42'";
+    const listed = await fetch(
+      `http://127.0.0.1:${port}/api/collections/posts/records?perPage=3&sort=-title&filter=${encodeURIComponent(filter)}`,
+    );
+    assert.equal(listed.status, 200, await listed.clone().text());
+    const page = await listed.json();
+    const matching = Array.from({ length: count }, (_, i) => seedRecord(i))
+      .filter((r) => r.published && r.title.includes("42"))
+      .map((r) => r.title)
+      .sort()
+      .reverse();
+    assert.equal(page.totalItems, matching.length);
+    assert.deepEqual(page.items.map((r) => r.title), matching.slice(0, 3));
+    const all = await fetch(`http://127.0.0.1:${port}/api/collections/posts/records?perPage=1`);
+    assert.equal((await all.json()).totalItems, count);
 
     // The admin page, at the URL dev.sh printed.
     const adminUrl = output.match(/dev: admin page (\S+)/)?.[1];
