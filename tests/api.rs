@@ -1259,3 +1259,65 @@ fn created_and_updated_are_answered_only_where_declared_and_set_by_the_server() 
         (Some("autodate"), Some(true), Some(true))
     );
 }
+
+/// Without D1, a list reads every record from the object store: past the list limit it
+/// is refused before any record is read, with a 400 that names the limit and the fix.
+#[test]
+fn a_list_past_the_object_stores_limit_is_a_clear_400() {
+    let app = App::in_memory(Env::from_lookup(|name| match name {
+        "RECORDS_LIST_LIMIT" => Some("2".into()),
+        other => env_value(other),
+    }));
+    let client = Client { app };
+    let su = client.superuser();
+    for i in 0..2 {
+        let created = client.request(
+            "POST",
+            "/api/collections/posts/records",
+            Some(&su),
+            Some(json!({"title": format!("post {i}")})),
+        );
+        assert_eq!(created.status, 200);
+    }
+    let two = client.request("GET", "/api/collections/posts/records", None, None);
+    assert_eq!(
+        (two.status, two.json()["totalItems"].clone()),
+        (200, json!(2)),
+        "at the limit it lists"
+    );
+    let created = client.request(
+        "POST",
+        "/api/collections/posts/records",
+        Some(&su),
+        Some(json!({"title": "third"})),
+    );
+    assert_eq!(created.status, 200);
+    let three = client.request("GET", "/api/collections/posts/records", None, None);
+    assert_eq!(three.status, 400);
+    let message = three.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("has 3 records, more than the 2")
+            && message.contains("D1")
+            && message.contains("RECORDS_LIST_LIMIT"),
+        "{message}"
+    );
+    let one = client.request(
+        "GET",
+        &format!(
+            "/api/collections/posts/records/{}",
+            created.json()["id"].as_str().unwrap()
+        ),
+        None,
+        None,
+    );
+    assert_eq!(one.status, 200, "a record by id is one read: still served");
+}
+
+fn env_value(name: &str) -> Option<String> {
+    match name {
+        "AUTH_SECRET" => Some(SECRET.into()),
+        "SUPERUSER_EMAIL" => Some(EMAIL.into()),
+        "SUPERUSER_PASSWORD" => Some(PASSWORD.into()),
+        _ => None,
+    }
+}

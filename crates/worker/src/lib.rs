@@ -303,8 +303,8 @@ impl edgefs::records::sql::Database for D1 {
             };
             let answer = JsFuture::from(d1_batch(&self.0, &list)).await.map_err(failed)?;
             let text = answer.as_string().unwrap_or_default();
-            let outcomes: Vec<serde_json::Value> =
-                serde_json::from_str(&text).map_err(|e| edgefs::Error::backend("d1", format!("unreadable answer: {e}")))?;
+            let outcomes: Vec<serde_json::Value> = serde_json::from_str(&text)
+                .map_err(|e| edgefs::Error::backend("d1", format!("unreadable answer: {e}")))?;
             Ok(outcomes
                 .into_iter()
                 .map(|outcome| edgefs::records::sql::Outcome {
