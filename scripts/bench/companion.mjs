@@ -17,12 +17,12 @@
 //   bash scripts/lib-worker.sh build && node scripts/bench/companion.mjs
 //
 // Environment: BENCH_RUNS (measured requests per line, default 5; medians are reported).
-import { readFileSync, readdirSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { availableParallelism } from "node:os";
 import PocketBase from "pocketbase";
 import { startCompanion } from "../../tests/worker/lib/companion.mjs";
+import { children, comm, cpuMs, median, newWorkerd } from "./lib/proc.mjs";
 import { startPocketBase } from "../../tests/worker/lib/pocketbase.mjs";
 import { s3Variables } from "../../tests/worker/lib/seaweedfs.mjs";
 
@@ -62,35 +62,6 @@ async function countingProxy(port) {
   return { url: `http://127.0.0.1:${server.address().port}`, sent: () => sent, close: () => server.close() };
 }
 
-function children() {
-  const pids = [];
-  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-    const text = readFileSync(`/proc/${process.pid}/task/${task}/children`, "utf8").trim();
-    for (const pid of text.split(/\s+/).filter(Boolean)) pids.push(Number(pid));
-  }
-  return pids;
-}
-const comm = (pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-
-/** A process's CPU time so far, in ms: the sum of its threads' run time. */
-function cpuMs(pid) {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-    } catch {}
-  }
-  return ns / 1e6;
-}
-
-async function newWorkerd(start) {
-  const before = new Set(children());
-  const instance = await start();
-  const fresh = children().filter((pid) => !before.has(pid) && comm(pid) === "workerd");
-  if (fresh.length !== 1) throw new Error(`expected one new workerd, found ${fresh.join(",") || "none"}`);
-  return { ...instance, pid: fresh[0] };
-}
-
 /** One GET read to the end: first byte and total in ms, and the bytes. */
 async function timed(url) {
   const started = performance.now();
@@ -111,10 +82,6 @@ async function timed(url) {
   };
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 const before = new Set(children());
 const pb = await startPocketBase({ collections: [COLLECTION], s3: true });

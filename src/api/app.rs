@@ -59,6 +59,11 @@ pub struct Env {
     /// `RECORDS_LIST_LIMIT`: the most records a list reads from an object backend
     /// (`0`: no limit); unset, the backend's own ([`crate::records::default_list_limit`]).
     pub records_list_limit: Option<usize>,
+    /// `EDGE_CACHE_SECONDS`: how long the Worker keeps a public file's answer in its
+    /// data center's cache (`0`: off; [`edge_cache`](super::edge_cache)).
+    pub edge_cache_time: std::time::Duration,
+    /// Why `EDGE_CACHE_SECONDS` was not taken (files are then answered with it).
+    pub edge_cache_error: Option<String>,
 }
 
 impl Env {
@@ -68,6 +73,7 @@ impl Env {
             Ok(settings) => (settings, None),
             Err(error) => (S3Settings::default(), Some(error.to_string())),
         };
+        let edge_cache = super::edge_cache::parse_time(lookup("EDGE_CACHE_SECONDS").as_deref());
         let auth_secret = lookup("AUTH_SECRET").filter(|s| !s.is_empty()).map(Secret::new);
         let short = auth_secret
             .as_ref()
@@ -82,6 +88,8 @@ impl Env {
             s3,
             s3_error,
             records_list_limit: lookup("RECORDS_LIST_LIMIT").and_then(|v| v.trim().parse().ok()),
+            edge_cache_time: edge_cache.clone().unwrap_or_default(),
+            edge_cache_error: edge_cache.err(),
         }
     }
 }
@@ -143,6 +151,16 @@ impl App {
         self
     }
 
+    /// How long a public file's answer may be kept at the edge (zero: not at all).
+    pub(crate) fn edge_cache_time(&self) -> std::time::Duration {
+        self.env.edge_cache_time
+    }
+
+    /// Why `EDGE_CACHE_SECONDS` could not be read, if it could not.
+    pub(crate) fn edge_cache_error(&self) -> Option<&str> {
+        self.env.edge_cache_error.as_deref()
+    }
+
     /// The SQL database records live in, when one is bound.
     pub(crate) fn database(&self) -> Option<Arc<dyn Database>> {
         self.database.clone()
@@ -150,6 +168,9 @@ impl App {
 
     /// Where records are kept: the database when one is bound, else the objects of
     /// `storage` (the file backend), listed up to the backend's limit.
+    // On wasm32 the storage trait objects are not Send (one thread, JS values inside);
+    // the Arc is shared within the isolate only.
+    #[allow(clippy::arc_with_non_send_sync)]
     pub(crate) fn records(&self, storage: &Arc<dyn Storage>) -> Arc<dyn RecordStore> {
         match &self.database {
             Some(database) => Arc::new(SqlRecords::new(database.clone())),

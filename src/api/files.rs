@@ -8,6 +8,7 @@
 
 use super::app::App;
 use super::auth::{verify, Caller};
+use super::edge_cache::EdgeCache;
 use super::{internal, not_found, query_param};
 use crate::collections::{Access, Collection, FieldKind};
 use crate::files::{respond, ServeOptions};
@@ -87,8 +88,10 @@ pub(crate) async fn download(
             return not_found();
         }
     }
-    let download = query_param(request.uri(), "download")
-        .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "t" | "TRUE" | "True"));
+    if let Some(error) = app.edge_cache_error() {
+        return internal(error);
+    }
+    let download = super::edge_cache::wants_download(request.uri());
     let key = crate::files::key(&collection.id, record_id, filename);
     let options = ServeOptions {
         filename,
@@ -97,8 +100,18 @@ pub(crate) async fn download(
         protected: protected || collection.enforce_view_rule_on_files,
         head: request.method() == http::Method::HEAD,
     };
+    let public = !options.protected;
     match respond(storage.as_ref(), &key, request.headers(), &options).await {
-        Ok(answer) => answer.unwrap_or_else(not_found),
+        Ok(Some(mut answer)) => {
+            // A whole public answer may be kept at the edge (HEAD has no body to keep).
+            let time = app.edge_cache_time();
+            if public && !time.is_zero() && !options.head && answer.status() == http::StatusCode::OK {
+                let key = super::edge_cache::key(collection, record_id, filename, download);
+                answer.extensions_mut().insert(EdgeCache::Keep { key, time });
+            }
+            answer
+        }
+        Ok(None) => not_found(),
         Err(e) => internal(&format!("cannot read the file: {e}")),
     }
 }

@@ -22,6 +22,7 @@ mod admin;
 mod app;
 mod auth;
 mod collections;
+pub mod edge_cache;
 mod files;
 pub mod form;
 mod records;

@@ -41,6 +41,8 @@ struct Target {
     storage: Arc<dyn Storage>,
     /// Where the records are: the database, or objects in `storage`.
     records: Arc<dyn RecordStore>,
+    /// Whether removed files are dropped from the edge cache (it is on).
+    edge_cache: bool,
 }
 
 impl Target {
@@ -81,6 +83,7 @@ async fn open(
         id,
         records: app.records(&storage),
         storage,
+        edge_cache: !app.edge_cache_time().is_zero(),
     })
 }
 
@@ -391,7 +394,12 @@ pub(crate) async fn delete(app: &App, caller: &Caller, collection: &str, id: &st
     if let Err(e) = target.storage.delete_prefix(&prefix).await {
         return internal(&format!("the record is deleted but its files are not: {e}"));
     }
-    no_content()
+    let mut answer = no_content();
+    if target.edge_cache {
+        let keys = super::edge_cache::record_keys(collection, &record);
+        answer.extensions_mut().insert(super::edge_cache::EdgeCache::Drop(keys));
+    }
+    answer
 }
 
 /// PocketBase's body limit for a record route: 32 MiB, plus `maxSize × maxSelect` of
@@ -522,7 +530,12 @@ async fn save(
             .delete(&crate::files::key(&collection.id, &id, name))
             .await;
     }
-    json(StatusCode::OK, &visible(collection, record, caller))
+    let mut answer = json(StatusCode::OK, &visible(collection, record, caller));
+    if !removed.is_empty() && target.edge_cache {
+        let keys = super::edge_cache::file_keys(collection, &id, &removed);
+        answer.extensions_mut().insert(super::edge_cache::EdgeCache::Drop(keys));
+    }
+    answer
 }
 
 /// Stores each upload; on a failure, deletes those stored and answers what failed.

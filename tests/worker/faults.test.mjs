@@ -35,6 +35,8 @@ describe("faults between the Worker and S3: retried or a clear error, and the bu
   before(async () => {
     worker = await startWorker(root, "s3", {
       s3Proxy: async (seaweed) => (proxy = await startFaultProxy(seaweed.endpoint)),
+      // Every download must reach S3 (and its faults): none from the edge cache.
+      bindings: { EDGE_CACHE_SECONDS: "0" },
     });
     alice = await worker.user();
     const token = await superuserToken(worker);

@@ -136,11 +136,29 @@ function pocketbase_error(status, message) {
 // aside while it is there. A hit honours the client's Range and conditional headers.
 const KEPT_CACHE_CONTROL = "x-edgefs-cache-control";
 
-export async function edge_cache_match(key, request) {
+// `cors`: the hit gets the API's CORS answer for this request (the cache ignores
+// `Vary: Origin`, so the copy may have been kept from a request with another Origin).
+export async function edge_cache_match(key, request, cors) {
   if (typeof caches === "undefined") return undefined;
   const hit = await caches.default.match(new Request(key, { headers: request.headers }));
   if (!hit) return undefined;
+  if (request.headers.has("range") && hit.status !== 206) {
+    // A range the cache does not answer with a part (past the end: its 416 is not
+    // Go's): the Worker answers it, as PocketBase would.
+    await hit.body?.cancel();
+    return undefined;
+  }
   const headers = new Headers(hit.headers);
+  if (hit.status === 304) {
+    // PocketBase's 304 (Go's ServeContent) keeps the validators, disposition and CSP,
+    // not the type or Accept-Ranges.
+    headers.delete("content-type");
+    headers.delete("accept-ranges");
+  }
+  if (cors) {
+    if (request.headers.has("origin")) headers.set("access-control-allow-origin", "*");
+    else headers.delete("access-control-allow-origin");
+  }
   const kept = headers.get(KEPT_CACHE_CONTROL);
   headers.delete(KEPT_CACHE_CONTROL);
   if (kept) headers.set("cache-control", kept);

@@ -23,6 +23,7 @@
 #[cfg(feature = "workerd-tests")]
 mod workerd_tests;
 
+use edgefs::api::edge_cache::EdgeCache;
 use edgefs::api::form::{Form, FormFile};
 use edgefs::api::{App, Env, Platform};
 use edgefs::companion::{Answer, Companion, CompanionConfig};
@@ -115,7 +116,17 @@ pub async fn fetch(request: web_sys::Request, env: JsValue, ctx: JsValue) -> Res
     let app = app(&env);
     let request_body = request.body();
     let response = match to_http_request(&request) {
-        Ok(request) => edgefs::api::handle(&app, request).await,
+        Ok(parsed) => {
+            // A public file kept at the edge is answered from there (with the cache's
+            // own Range and 304 answers), reading neither the record nor the object.
+            if let Some(key) = edgefs::api::edge_cache::lookup_key(&app, &parsed).await {
+                let hit = JsFuture::from(edge_cache_match(&key, &request, true)).await?;
+                if !hit.is_undefined() {
+                    return Ok(hit.unchecked_into());
+                }
+            }
+            edgefs::api::handle(&app, parsed).await
+        }
         Err(message) => edgefs::api::error(StatusCode::BAD_REQUEST, &message),
     };
     // An answer given before the body was read (a denial, a 404): the body is still
@@ -129,7 +140,17 @@ pub async fn fetch(request: web_sys::Request, env: JsValue, ctx: JsValue) -> Res
             let _ = JsFuture::from(drain(&stream, DRAIN_LIMIT as f64)).await;
         }
     }
-    to_web_response(response)
+    let edge_cache = response.extensions().get::<EdgeCache>().cloned();
+    let response = to_web_response(response)?;
+    match edge_cache {
+        Some(EdgeCache::Keep { key, time }) => Ok(edge_cache_put(&ctx, &key, response, time.as_secs() as f64)),
+        Some(EdgeCache::Drop(keys)) => {
+            let keys: js_sys::Array = keys.iter().map(|key| JsValue::from_str(key)).collect();
+            JsFuture::from(edge_cache_delete(&keys)).await?;
+            Ok(response)
+        }
+        None => Ok(response),
+    }
 }
 
 thread_local! {
@@ -223,7 +244,7 @@ async fn companion_fetch(
         Err(message) => return to_web_response(edgefs::api::error(StatusCode::BAD_REQUEST, &message)),
     };
     if let Some(key) = companion.edge_cache_key(&http_request) {
-        let hit = JsFuture::from(edge_cache_match(&key, &request)).await?;
+        let hit = JsFuture::from(edge_cache_match(&key, &request, false)).await?;
         if !hit.is_undefined() {
             return Ok(hit.unchecked_into());
         }
@@ -391,7 +412,7 @@ extern "C" {
     fn read_form_js(body: &JsValue, content_type: &str, limit: f64, drain_limit: f64) -> js_sys::Promise;
     fn d1_batch(db: &JsValue, statements: &js_sys::Array) -> js_sys::Promise;
     fn drain(stream: &web_sys::ReadableStream, limit: f64) -> js_sys::Promise;
-    fn edge_cache_match(key: &str, request: &web_sys::Request) -> js_sys::Promise;
+    fn edge_cache_match(key: &str, request: &web_sys::Request, cors: bool) -> js_sys::Promise;
     fn edge_cache_put(ctx: &JsValue, key: &str, response: web_sys::Response, seconds: f64) -> web_sys::Response;
     fn edge_cache_delete(keys: &js_sys::Array) -> js_sys::Promise;
     fn proxy_to_pocketbase(

@@ -18,6 +18,7 @@
 //! up to 15 significant digits between 10^-4 and 10^15; outside that, `~` and a
 //! comparison of a number with a non-numeric text may differ from the evaluator.
 
+use super::schema::ColumnKind;
 use crate::collections::Collection;
 use crate::records::Sort;
 use crate::rules::{Context, Expr, Operand, Operator, Value};
@@ -82,8 +83,8 @@ struct Triple {
 enum Side {
     /// Known now: a literal, `@request.*`, or a field the collection lacks.
     Known(Value),
-    /// `id`: always a text.
-    Id,
+    /// A column of plain values of one kind (or `NULL`): `id`, texts, numbers, booleans.
+    Typed(String, ColumnKind),
     /// A column's JSON text: a scalar, or a list compared element by element.
     Json(String),
 }
@@ -174,7 +175,9 @@ impl<'a> Compiler<'a> {
                     ));
                     terms.push(format!("(CASE WHEN {rank} = 4 THEN {c} END){direction}"));
                 }
-                Side::Id => terms.push(format!("{}{direction}", column("id"))),
+                // Plain values: SQLite's order is the evaluator's (`NULL` first, then
+                // false before true, numbers, texts byte by byte).
+                Side::Typed(c, _) => terms.push(format!("{c}{direction}")),
             }
         }
         terms.push(format!("{} ASC", column("id")));
@@ -185,10 +188,15 @@ impl<'a> Compiler<'a> {
     /// other field a JSON column; `collectionId`/`collectionName` are the collection's.
     fn source(&self, name: &str) -> Side {
         match name {
-            "id" => Side::Id,
+            "id" => Side::Typed(column("id"), ColumnKind::Text),
             "collectionId" => Side::Known(Value::Text(self.collection.id.clone())),
             "collectionName" => Side::Known(Value::Text(self.collection.name.clone())),
-            _ if super::schema::has_column(self.collection, name) => Side::Json(column(name)),
+            _ if super::schema::has_column(self.collection, name) => {
+                match super::schema::column_kind(self.collection, name) {
+                    ColumnKind::Json => Side::Json(column(name)),
+                    kind => Side::Typed(column(name), kind),
+                }
+            }
             _ => Side::Known(Value::Null),
         }
     }
@@ -224,6 +232,9 @@ impl<'a> Compiler<'a> {
                 all(parts)
             }
             (Side::Known(a), Side::Known(b)) => bool_sql(crate::rules::compare(a, op, b)).to_owned(),
+            // The common case, kept plain so that SQLite compares values directly.
+            (Side::Typed(c, kind), Side::Known(v)) => self.typed_with_known(c, *kind, op, v, false),
+            (Side::Known(v), Side::Typed(c, kind)) => self.typed_with_known(c, *kind, op, v, true),
             _ => {
                 // A text's number matters only against a side that may be a number or a
                 // boolean (the comparison is by text otherwise).
@@ -270,20 +281,15 @@ impl<'a> Compiler<'a> {
     fn shapes(&mut self, side: &Side, needs_number: bool) -> Vec<(Option<String>, Option<String>, Triple)> {
         match side {
             Side::Known(value) => vec![(None, None, self.known(value))],
-            Side::Id => {
-                let id = column("id");
-                let number = if needs_number {
-                    number_of_text(&id)
-                } else {
-                    "NULL".into()
-                };
+            Side::Typed(c, kind) => {
+                let (code, scalar) = typed_scalar(c, *kind, needs_number);
                 vec![(
                     None,
                     None,
                     Triple {
-                        kind: "3".into(),
-                        number,
-                        text: id,
+                        kind: format!("(CASE WHEN {c} IS NULL THEN 0 ELSE {code} END)"),
+                        number: scalar.number.unwrap_or_else(|| "NULL".into()),
+                        text: scalar.text,
                     },
                 )]
             }
@@ -319,6 +325,109 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// A typed column compared with a known scalar (`known_left`: the scalar is the left
+    /// side): `NULL` gives what the evaluator gives `null` (decided here), a value the
+    /// evaluator's comparison of the two kinds, written for these kinds only.
+    fn typed_with_known(&mut self, c: &str, kind: ColumnKind, op: Operator, value: &Value, known_left: bool) -> String {
+        let when_null = if known_left {
+            crate::rules::compare(value, op, &Value::Null)
+        } else {
+            crate::rules::compare(&Value::Null, op, value)
+        };
+        let known_kind = match value {
+            Value::Null | Value::List(_) => None,
+            Value::Bool(_) => Some(ColumnKind::Bool),
+            Value::Number(_) => Some(ColumnKind::Number),
+            Value::Text(_) => Some(ColumnKind::Text),
+        };
+        let numeric = [Some(kind), known_kind]
+            .iter()
+            .any(|k| matches!(k, Some(ColumnKind::Number | ColumnKind::Bool)));
+        let (_, column) = typed_scalar(c, kind, numeric);
+        // The known side's number and text, bound only where the SQL uses them (SQLite
+        // counts parameters by the highest one used: an unused one is an error).
+        let (known_number, known_text) = match value {
+            // `null` takes the column's zero value.
+            Value::Null => match kind {
+                ColumnKind::Number => (Some(Lit::Code("0")), Lit::Code("'0'")),
+                ColumnKind::Bool => (Some(Lit::Code("0")), Lit::Code("'false'")),
+                ColumnKind::Text | ColumnKind::Json => (None, Lit::Code("''")),
+            },
+            Value::Bool(b) => (
+                Some(Lit::Code(bool_sql(*b))),
+                Lit::Code(if *b { "'true'" } else { "'false'" }),
+            ),
+            Value::Number(n) => (
+                Some(Lit::Value(SqlValue::Real(*n))),
+                Lit::Value(SqlValue::Text(crate::rules::as_text(value))),
+            ),
+            Value::Text(t) => (
+                crate::rules::as_number(value).map(|n| Lit::Value(SqlValue::Real(n))),
+                Lit::Value(SqlValue::Text(t.clone())),
+            ),
+            Value::List(_) => (None, Lit::Code("''")),
+        };
+        let ordered = |known: String, column: String| if known_left { (known, column) } else { (column, known) };
+        let compared = match op {
+            Operator::Like | Operator::NotLike => {
+                let found = if known_left {
+                    let text = self.lit(&known_text);
+                    like(&text, &column.text)
+                } else {
+                    // The pattern made here and bound: SQLite then matches directly.
+                    let pattern = match (value, kind) {
+                        // `null` is the column's zero value, as above.
+                        (Value::Null, ColumnKind::Number) => "0".to_owned(),
+                        (Value::Null, ColumnKind::Bool) => "false".to_owned(),
+                        (other, _) => crate::rules::as_text(other),
+                    };
+                    let pattern = self.bind(SqlValue::Text(like_pattern(&pattern)));
+                    format!("({} LIKE {pattern} ESCAPE '\\')", column.text)
+                };
+                if op == Operator::Like {
+                    found
+                } else {
+                    format!("(NOT {found})")
+                }
+            }
+            _ => {
+                let symbol = sql_operator(op);
+                match (numeric, &column.number, &known_number) {
+                    (true, Some(number), Some(known)) if kind != ColumnKind::Text => {
+                        let (a, b) = ordered(self.lit(known), number.clone());
+                        format!("({a} {symbol} {b})")
+                    }
+                    // A text column's number exists only for texts that read as one.
+                    (true, Some(_), Some(known)) => {
+                        let n = number_of_text(c);
+                        let (a, b) = ordered(self.lit(known), n.clone());
+                        let (ta, tb) = ordered(self.lit(&known_text), column.text.clone());
+                        format!("(CASE WHEN {n} IS NOT NULL THEN {a} {symbol} {b} ELSE ({ta} {symbol} {tb}) END)")
+                    }
+                    _ => {
+                        let (ta, tb) = ordered(self.lit(&known_text), column.text.clone());
+                        format!("({ta} {symbol} {tb})")
+                    }
+                }
+            }
+        };
+        if c == self::column("id") {
+            compared // never NULL
+        } else if when_null {
+            format!("({c} IS NULL OR {compared})")
+        } else {
+            format!("({c} IS NOT NULL AND {compared})")
+        }
+    }
+
+    /// The SQL of a literal: its code, or its value bound.
+    fn lit(&mut self, lit: &Lit) -> String {
+        match lit {
+            Lit::Code(code) => (*code).to_owned(),
+            Lit::Value(value) => self.bind(value.clone()),
+        }
+    }
+
     /// A known scalar (lists were expanded before), bound.
     fn known(&mut self, value: &Value) -> Triple {
         match value {
@@ -346,6 +455,57 @@ impl<'a> Compiler<'a> {
                 text: self.bind(SqlValue::Text(t.clone())),
             },
         }
+    }
+}
+
+/// A known value's part: SQL code, or a value to bind when it is used.
+enum Lit {
+    Code(&'static str),
+    Value(SqlValue),
+}
+
+/// A scalar's number (if it may have one) and text, in SQL.
+struct Plain {
+    number: Option<String>,
+    text: String,
+}
+
+/// A typed column's kind code and, when not `NULL`, its number and text; a text's
+/// number is computed only if `needs_number` (and is `NULL` for a text that is none).
+fn typed_scalar(c: &str, kind: ColumnKind, needs_number: bool) -> (&'static str, Plain) {
+    match kind {
+        ColumnKind::Bool => (
+            "1",
+            Plain {
+                number: Some(c.to_owned()),
+                text: format!("(CASE {c} WHEN 1 THEN 'true' ELSE 'false' END)"),
+            },
+        ),
+        ColumnKind::Number => (
+            "2",
+            Plain {
+                number: Some(c.to_owned()),
+                text: format!("CAST({c} AS TEXT)"),
+            },
+        ),
+        ColumnKind::Text | ColumnKind::Json => (
+            "3",
+            Plain {
+                number: needs_number.then(|| number_of_text(c)),
+                text: c.to_owned(),
+            },
+        ),
+    }
+}
+
+/// The evaluator's `like` pattern as SQL LIKE's: `_` and `\` escaped, `%` kept, and a
+/// pattern without `%` matching anywhere.
+fn like_pattern(pattern: &str) -> String {
+    let escaped = pattern.replace('\\', "\\\\").replace('_', "\\_");
+    if pattern.contains('%') {
+        escaped
+    } else {
+        format!("%{escaped}%")
     }
 }
 

@@ -238,10 +238,9 @@ fn record_of(collection: &Collection, row: &Map<String, Value>) -> (Record, Stri
     record.insert("collectionId".into(), Value::String(collection.id.clone()));
     record.insert("collectionName".into(), Value::String(collection.name.clone()));
     for name in schema::columns(collection) {
-        if let Some(Value::String(json)) = row.get(&name) {
-            if let Ok(value) = serde_json::from_str::<Value>(json) {
-                record.insert(name, value);
-            }
+        let kind = schema::column_kind(collection, &name);
+        if let Some(value) = row.get(&name).and_then(|cell| schema::field_value(kind, cell)) {
+            record.insert(name, value);
         }
     }
     let version = row.get(schema::VERSION).and_then(Value::as_i64).unwrap_or(0);
@@ -288,7 +287,10 @@ impl<D: AsRef<dyn Database> + MaybeSendSync> RecordStore for SqlRecords<D> {
             let table = schema::table(collection);
             let columns = schema::columns(collection);
             let mut params = vec![SqlValue::Text(id.to_owned())];
-            params.extend(columns.iter().map(|c| schema::cell(record.get(c))));
+            for name in &columns {
+                let kind = schema::column_kind(collection, name);
+                params.push(schema::cell(kind, name, record.get(name)).map_err(Error::InvalidInput)?);
+            }
             let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
             let placeholders: Vec<String> = (2..=columns.len() + 1).map(|i| format!("?{i}")).collect();
             let assignments: Vec<String> = names

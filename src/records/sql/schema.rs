@@ -28,6 +28,34 @@ pub fn columns(collection: &Collection) -> Vec<String> {
     columns
 }
 
+/// How a column holds its field's values. Fields whose values the API always gives one
+/// type (text, number, boolean, autodate; edgefs's own `created`/`updated`) are plain
+/// SQLite values, so that a comparison with them is a plain comparison; every other
+/// field (JSON, select, relation, file…) holds its value as JSON text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// A text (`TEXT`), or `NULL` for none.
+    Text,
+    /// An `INTEGER` (a whole number) or a `REAL`, or `NULL`.
+    Number,
+    /// `0` or `1`, or `NULL`.
+    Bool,
+    /// The value's JSON text, or `NULL`.
+    Json,
+}
+
+/// The kind of the column `name` (besides `id`, always a text).
+pub fn column_kind(collection: &Collection, name: &str) -> ColumnKind {
+    use crate::collections::FieldKind;
+    match collection.field(name).map(|f| &f.kind) {
+        None => ColumnKind::Text, // edgefs's own created/updated
+        Some(FieldKind::Text { .. } | FieldKind::Autodate { .. }) => ColumnKind::Text,
+        Some(FieldKind::Number { .. }) => ColumnKind::Number,
+        Some(FieldKind::Bool) => ColumnKind::Bool,
+        Some(FieldKind::File { .. } | FieldKind::Other(_)) => ColumnKind::Json,
+    }
+}
+
 /// True when the collection's records have a column `name` besides `id`.
 pub fn has_column(collection: &Collection, name: &str) -> bool {
     matches!(name, "created" | "updated") || (name != "id" && collection.field(name).is_some())
@@ -40,11 +68,20 @@ fn statement(sql: String) -> Statement {
     }
 }
 
+/// A column's declared type: none for numbers (so `5` stays an integer and `2.5` a
+/// real, as PocketBase shows them), `TEXT` otherwise.
+fn declared(collection: &Collection, name: &str) -> &'static str {
+    match column_kind(collection, name) {
+        ColumnKind::Number | ColumnKind::Bool => "",
+        ColumnKind::Text | ColumnKind::Json => " TEXT",
+    }
+}
+
 /// Creates the collection's table if it is missing, with every column.
 pub fn create(collection: &Collection) -> Vec<Statement> {
     let columns: Vec<String> = columns(collection)
         .iter()
-        .map(|c| format!(", {} TEXT", quote(c)))
+        .map(|c| format!(", {}{}", quote(c), declared(collection, c)))
         .collect();
     vec![statement(format!(
         "CREATE TABLE IF NOT EXISTS {} (\"id\" TEXT PRIMARY KEY NOT NULL, {} INTEGER NOT NULL DEFAULT 1{})",
@@ -71,6 +108,20 @@ pub fn alter(before: Option<&Collection>, after: &Collection, existing: &[String
     // Renames go through a temporary name, so that two fields swapping names work.
     let mut renames = Vec::new();
     if let Some(before) = before {
+        // A field whose values are now held another way (its type changed under the same
+        // id: PocketBase's own UI does not allow it) starts empty.
+        for field in &after.fields {
+            let Some(old) = before.fields.iter().find(|f| f.id == field.id) else {
+                continue;
+            };
+            if column_kind(before, &old.name) != column_kind(after, &field.name) && present.contains(&old.name) {
+                statements.push(statement(format!(
+                    "ALTER TABLE {table} DROP COLUMN {}",
+                    quote(&old.name)
+                )));
+                present.retain(|c| c != &old.name);
+            }
+        }
         for field in &after.fields {
             let Some(old) = before.fields.iter().find(|f| f.id == field.id && f.name != field.name) else {
                 continue;
@@ -107,8 +158,9 @@ pub fn alter(before: Option<&Collection>, after: &Collection, existing: &[String
     for name in &wanted {
         if !present.contains(name) {
             statements.push(statement(format!(
-                "ALTER TABLE {table} ADD COLUMN {} TEXT",
-                quote(name)
+                "ALTER TABLE {table} ADD COLUMN {}{}",
+                quote(name),
+                declared(after, name)
             )));
         }
     }
@@ -129,13 +181,35 @@ pub fn drop_removed(before: &Collections, after: &Collections) -> Vec<Statement>
         .collect()
 }
 
-/// A value as its column holds it: JSON text, with whole numbers written as integers
-/// (`5`, not `5.0`, as PocketBase writes them), so that SQLite's text of a number is
-/// the evaluator's. A missing value is `NULL`.
-pub fn cell(value: Option<&Value>) -> SqlValue {
-    match value {
-        None => SqlValue::Null,
-        Some(value) => SqlValue::Text(whole_numbers(value).to_string()),
+/// A value as its column holds it (a missing or `null` value is `NULL`): a plain text,
+/// number or 0/1 in a typed column — a value of another type there is refused, since the
+/// compiled comparisons rely on it — and JSON text otherwise, with whole numbers written
+/// as integers (`5`, not `5.0`, as PocketBase writes them), so that SQLite's text of a
+/// number is the evaluator's.
+pub fn cell(kind: ColumnKind, name: &str, value: Option<&Value>) -> Result<SqlValue, String> {
+    let wrong = |what: &str| format!("the field {name:?} holds {what}, not a {kind:?} value");
+    Ok(match (kind, value) {
+        (_, None | Some(Value::Null)) => SqlValue::Null,
+        (ColumnKind::Json, Some(value)) => SqlValue::Text(whole_numbers(value).to_string()),
+        (ColumnKind::Text, Some(Value::String(text))) => SqlValue::Text(text.clone()),
+        (ColumnKind::Number, Some(Value::Number(n))) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => SqlValue::Integer(i),
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => SqlValue::Integer(f as i64),
+            (None, Some(f)) => SqlValue::Real(f),
+            (None, None) => return Err(wrong("a number out of range")),
+        },
+        (ColumnKind::Bool, Some(Value::Bool(b))) => SqlValue::Integer(i64::from(*b)),
+        (_, Some(other)) => return Err(wrong(&other.to_string())),
+    })
+}
+
+/// A column's value (as the database answered it, in JSON) as the record's field.
+pub fn field_value(kind: ColumnKind, cell: &Value) -> Option<Value> {
+    match (kind, cell) {
+        (_, Value::Null) => None,
+        (ColumnKind::Json, Value::String(json)) => serde_json::from_str(json).ok(),
+        (ColumnKind::Bool, Value::Number(n)) => Some(Value::Bool(n.as_i64() == Some(1))),
+        (_, value) => Some(value.clone()),
     }
 }
 

@@ -37,12 +37,11 @@ export async function checkConsistency(target, uploaded = new Map()) {
   let records = 0;
   for (const collection of collections.items) {
     const fileFields = collection.fields.filter((f) => f.type === "file").map((f) => f.name);
-    const prefix = `.edgefs/records/${collection.id}/`;
-    for (const key of keys.filter((k) => k.startsWith(prefix))) {
+    for (const record of await storedRecords(target, collection, keys)) {
       records += 1;
-      const record = JSON.parse(Buffer.from(await target.objectBytes(key)).toString("utf8"));
       for (const field of fileFields) {
-        const value = record[field];
+        // D1 keeps a file field as JSON text.
+        const value = target.backend === "d1" && typeof record[field] === "string" ? JSON.parse(record[field]) : record[field];
         const names = Array.isArray(value) ? value : value ? [value] : [];
         for (const name of names) {
           const fileKey = `${collection.id}/${record.id}/${name}`;
@@ -64,4 +63,15 @@ export async function checkConsistency(target, uploaded = new Map()) {
     if (!named.has(key)) problems.push(`${key} is named by no record (orphaned)`);
   }
   return { records, files: fileObjects.size, problems };
+}
+
+/** A collection's records as the backend keeps them: D1's rows, or the record objects. */
+async function storedRecords(target, collection, keys) {
+  if (target.backend === "d1") return target.d1Rows(collection.id);
+  const prefix = `.edgefs/records/${collection.id}/`;
+  const records = [];
+  for (const key of keys.filter((k) => k.startsWith(prefix))) {
+    records.push(JSON.parse(Buffer.from(await target.objectBytes(key)).toString("utf8")));
+  }
+  return records;
 }

@@ -42,7 +42,7 @@ export function workerModules(root, entry) {
 /**
  * `options.s3Proxy`: on S3, an async function of the SeaweedFS server that starts a proxy
  * in front of it (lib/fault-proxy.mjs) and answers it; the Worker talks to its
- * `endpoint`, and the target keeps it as `proxy`.
+ * `endpoint`, and the target keeps it as `proxy`. `options.bindings`: more variables.
  */
 export async function startWorker(root, backend, options = {}) {
   const entry = join(root, "build/index.js");
@@ -51,6 +51,7 @@ export async function startWorker(root, backend, options = {}) {
     AUTH_SECRET,
     SUPERUSER_EMAIL: SUPERUSER.email,
     SUPERUSER_PASSWORD: SUPERUSER.password,
+    ...(options.bindings ?? {}),
   };
   const miniflareOptions = {};
   let seaweed;
@@ -97,6 +98,8 @@ export async function startWorker(root, backend, options = {}) {
       backend,
       url,
       superuser: SUPERUSER,
+      // For benchmarks that seed a binding directly.
+      miniflare: mf,
       // On S3: the server and its credentials (the settings tests use them).
       s3: seaweed,
       proxy,
@@ -127,7 +130,7 @@ export async function startWorker(root, backend, options = {}) {
             keys.push(...page.keys.map((k) => k.name));
             cursor = page.list_complete ? undefined : page.cursor;
           } while (cursor);
-        } else if (backend === "r2") {
+        } else if (backend === "r2" || backend === "d1") {
           const r2 = await mf.getR2Bucket("BUCKET");
           let cursor;
           do {
@@ -147,7 +150,7 @@ export async function startWorker(root, backend, options = {}) {
         if (backend === "kv") {
           return new Uint8Array(await (await mf.getKVNamespace("STORAGE")).get(key, "arrayBuffer"));
         }
-        if (backend === "r2") {
+        if (backend === "r2" || backend === "d1") {
           const object = await (await mf.getR2Bucket("BUCKET")).get(key);
           return new Uint8Array(await object.arrayBuffer());
         }
@@ -158,6 +161,19 @@ export async function startWorker(root, backend, options = {}) {
           return new Uint8Array(await res.arrayBuffer());
         }
         throw new Error(`objects of the ${backend} backend are not observable from outside`);
+      },
+      /**
+       * On d1: the rows of a collection's table as D1 holds them (file fields as JSON
+       * text), none when the table was never made.
+       */
+      async d1Rows(collectionId) {
+        const db = await mf.getD1Database("DB");
+        try {
+          return (await db.prepare(`SELECT * FROM "edgefs:records:${collectionId}"`).all()).results;
+        } catch (error) {
+          if (/no such table/.test(String(error))) return [];
+          throw error;
+        }
       },
       async stop() {
         await mf?.dispose();
