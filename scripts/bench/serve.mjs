@@ -421,7 +421,7 @@ try {
   // reading the file workerd wrote costs measurably more CPU than reading a copy made
   // by cp (seen as edgefs 1.2–1.5× when it read the original and JS a copy, and
   // the reverse when swapped), so neither reads the original.
-  const r2Persist = { edgefs: `${tmp}/r2-edgefs`, JS: `${tmp}/r2-js` };
+  const r2Persist = { edgefs: `${tmp}/r2-edgefs`, hit: `${tmp}/r2-edgefs-hit`, JS: `${tmp}/r2-js` };
   for (const dir of Object.values(r2Persist)) cpSync(r2Seed, dir, { recursive: true });
 
   log("starting SeaweedFS…");
@@ -444,10 +444,15 @@ try {
     S3_SECRET_KEY: s3.secretKey,
     S3_FORCE_PATH_STYLE: "true",
   };
+  // edgefs twice: with the edge cache off (every request reads the record and the
+  // object: a miss), and on (the file requested once before the measured runs: a hit).
+  const noCache = { EDGE_CACHE_SECONDS: "0" };
   const configs = [
-    { source: "R2", worker: "edgefs", start: () => startWorker("edgefs/R2", { scriptPath: edgefsEntry, modulesRules: wasmRules, r2Buckets: ["BUCKET"], r2Persist: r2Persist.edgefs }, edgefsPath) },
+    { source: "R2", worker: "edgefs", start: () => startWorker("edgefs/R2", { scriptPath: edgefsEntry, modulesRules: wasmRules, bindings: noCache, r2Buckets: ["BUCKET"], r2Persist: r2Persist.edgefs }, edgefsPath) },
+    { source: "R2", worker: "edgefs hit", fill: true, start: () => startWorker("edgefs hit/R2", { scriptPath: edgefsEntry, modulesRules: wasmRules, r2Buckets: ["BUCKET"], r2Persist: r2Persist.hit }, edgefsPath) },
     { source: "R2", worker: "JS", start: () => startWorker("JS/R2", { scriptPath: process.env.BENCH_JS_R2_WORKER ?? `${here}r2-passthrough.mjs`, r2Buckets: ["BUCKET"], r2Persist: r2Persist.JS }, jsPath) },
-    { source: "SeaweedFS", worker: "edgefs", start: () => startWorker("edgefs/SeaweedFS", { scriptPath: edgefsEntry, modulesRules: wasmRules, bindings: s3Env }, edgefsPath) },
+    { source: "SeaweedFS", worker: "edgefs", start: () => startWorker("edgefs/SeaweedFS", { scriptPath: edgefsEntry, modulesRules: wasmRules, bindings: { ...s3Env, ...noCache } }, edgefsPath) },
+    { source: "SeaweedFS", worker: "edgefs hit", fill: true, start: () => startWorker("edgefs hit/SeaweedFS", { scriptPath: edgefsEntry, modulesRules: wasmRules, bindings: s3Env }, edgefsPath) },
     { source: "SeaweedFS", worker: "JS", start: () => startWorker("JS/SeaweedFS", { scriptPath: `${here}s3-passthrough.mjs`, bindings: { URLS: JSON.stringify(urls) } }, jsPath) },
   ];
 
@@ -464,7 +469,7 @@ try {
         config.skipped = "not in BENCH_ONLY";
         continue;
       }
-      if (config.worker === "edgefs" && !edgefsBuilt) {
+      if (config.worker.startsWith("edgefs") && !edgefsBuilt) {
         config.skipped = `${edgefsEntry} missing (bash scripts/lib-worker.sh build)`;
         continue;
       }
@@ -484,7 +489,12 @@ try {
         workers.splice(workers.indexOf(worker), 1);
         config.instance = undefined;
       } else {
-        log(`${worker.name}: workerd pid ${worker.pid}, ${worker.origin}, ${warmups} warm-up requests`);
+        if (config.fill) {
+          // Fills the edge cache with the measured file: the runs are hits.
+          const got = await curl(`${worker.origin}${worker.pathOf(record)}`);
+          if (got.status !== 200 || got.bytes !== record.size) throw new Error(`${worker.name}: filling GET answered ${got.status}`);
+        }
+        log(`${worker.name}: workerd pid ${worker.pid}, ${worker.origin}, ${warmups} warm-up requests${config.fill ? ", the file requested once" : ""}`);
       }
     }
 
@@ -538,25 +548,26 @@ try {
 function human(bytes) {
   if (bytes % GiB === 0) return `${bytes / GiB} GiB`;
   if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} B`;
 }
 
 function table(results) {
   const f = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : "–");
   const lines = [
-    `| size | source | Worker | CPU s/GiB (min) | MiB/s | peak RSS MiB (idle) | CPU vs JS | MiB/s vs JS |`,
-    `|---|---|---|---:|---:|---:|---:|---:|`,
+    `| size | source | Worker | CPU ms/request | CPU s/GiB (min) | MiB/s | peak RSS MiB (idle) | CPU vs JS | MiB/s vs JS |`,
+    `|---|---|---|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const r of results) {
     const js = results.find((x) => x.size === r.size && x.source === r.source && x.worker === "JS");
     if (r.skipped) {
-      lines.push(`| ${human(r.size)} | ${r.source} | ${r.worker} | – | – | – | – | – |`);
+      lines.push(`| ${human(r.size)} | ${r.source} | ${r.worker} | – | – | – | – | – | – |`);
       continue;
     }
     const vs = r.worker === "JS" || !js?.runs ? ["1", "1"] : [`${f(r.cpuPerGiB / js.cpuPerGiB, 2)}×`, `${f(r.mibPerSecond / js.mibPerSecond, 2)}×`];
     if (r.worker === "JS") vs.fill("–");
     lines.push(
-      `| ${human(r.size)} | ${r.source} | ${r.worker} | ${f(r.cpuPerGiB, 2)} (${f(r.minCpuPerGiB, 2)}) | ${f(r.mibPerSecond, 0)} | ` +
+      `| ${human(r.size)} | ${r.source} | ${r.worker} | ${f((r.cpuPerGiB * r.size * 1000) / GiB, 2)} | ${f(r.cpuPerGiB, 2)} (${f(r.minCpuPerGiB, 2)}) | ${f(r.mibPerSecond, 0)} | ` +
         `${f(r.peakRssMiB, 0)} (${f(r.idleRssMiB, 0)}) | ${vs[0]} | ${vs[1]} |`,
     );
   }

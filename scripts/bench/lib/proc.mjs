@@ -44,3 +44,19 @@ export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
+
+/**
+ * Waits until a process is idle — under `percent` of one CPU over `windowMs` — or
+ * `timeoutMs` has passed: a server that was just seeded may still be writing (SQLite's
+ * checkpoints, the R2 simulator's files), and that work is not the request's.
+ * Answers the ms waited.
+ */
+export async function settle(pid, { percent = 2, windowMs = 500, timeoutMs = 60000 } = {}) {
+  const started = performance.now();
+  for (;;) {
+    const before = cpuMs(pid);
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const busy = ((cpuMs(pid) - before) / windowMs) * 100;
+    if (busy < percent || performance.now() - started > timeoutMs) return performance.now() - started;
+  }
+}
