@@ -11,7 +11,7 @@ use super::auth::{verify, Caller};
 use super::edge_cache::EdgeCache;
 use super::{internal, not_found, query_param};
 use crate::collections::{Access, Collection, FieldKind};
-use crate::files::{respond, ServeOptions};
+use crate::files::{respond, serve, ServeOptions};
 use crate::records::Record;
 use crate::rules::Context;
 use crate::transport::Body;
@@ -56,7 +56,18 @@ pub(crate) async fn download(
     if filename.is_empty() || filename.contains(['/', '\\']) || filename.starts_with('.') {
         return not_found();
     }
-    let record = match app.records(&storage).get(collection, record_id).await {
+    let key = crate::files::key(&collection.id, record_id, filename);
+    // The object is read beside the record (one round trip instead of two); it is
+    // served only once the record and the rules below allow it, and dropped otherwise.
+    let records = app.records(&storage);
+    let (record, early) = match crate::files::single_read(request.headers()) {
+        Some(read) => {
+            let (record, object) = futures::join!(records.get(collection, record_id), storage.get(&key, &read));
+            (record, Some(object))
+        }
+        None => (records.get(collection, record_id).await, None),
+    };
+    let record = match record {
         Ok(Some(record)) => record,
         Ok(None) => return not_found(),
         Err(e) => return internal(&format!("cannot read the record: {e}")),
@@ -92,7 +103,6 @@ pub(crate) async fn download(
         return internal(error);
     }
     let download = super::edge_cache::wants_download(request.uri());
-    let key = crate::files::key(&collection.id, record_id, filename);
     let options = ServeOptions {
         filename,
         download,
@@ -101,7 +111,11 @@ pub(crate) async fn download(
         head: request.method() == http::Method::HEAD,
     };
     let public = !options.protected;
-    match respond(storage.as_ref(), &key, request.headers(), &options).await {
+    let answer = match early {
+        Some(outcome) => outcome.map(|outcome| serve(outcome, &options)),
+        None => respond(storage.as_ref(), &key, request.headers(), &options).await,
+    };
+    match answer {
         Ok(Some(mut answer)) => {
             // A whole public answer may be kept at the edge (HEAD has no body to keep).
             let time = app.edge_cache_time();

@@ -7,7 +7,7 @@ mod serve;
 mod sniff;
 
 pub use names::sanitize;
-pub use serve::{content_disposition, get_options, respond, serve, ServeOptions};
+pub use serve::{content_disposition, get_options, respond, serve, single_read, ServeOptions};
 pub use sniff::{content_type_for, extension_for};
 
 /// Where a record's file lives: `{collectionId}/{recordId}/{filename}`, PocketBase's layout.

@@ -184,6 +184,18 @@ fn unsatisfiable(size: Option<u64>, content_type: Option<String>, options: &Serv
 /// One storage read, except for a header Go refuses or several ranges: then the size
 /// comes first (a look at the attributes), and each range is a read of its own, handed
 /// on as the backend streams it. A missing object is `None`.
+/// The one read that answers the request when it is a single read — the whole file or
+/// one range, as [`respond`] makes it — so that a caller may start it early (beside the
+/// record's read) and [`serve`] its outcome; `None` for several ranges or an invalid
+/// `Range`, which [`respond`] answers in steps.
+pub fn single_read(request_headers: &HeaderMap) -> Option<GetOptions> {
+    let range = request_headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    match ranges::parse(range) {
+        RangeRequest::Whole | RangeRequest::One(_) => Some(get_options(request_headers)),
+        RangeRequest::Invalid | RangeRequest::Many(_) => None,
+    }
+}
+
 pub async fn respond(
     storage: &dyn Storage,
     key: &str,
