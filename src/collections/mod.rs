@@ -45,7 +45,24 @@ pub struct ImportError {
 impl ImportError {
     /// PocketBase's message: the collection and its problems.
     pub fn message(&self) -> String {
-        let problems = serde_json::to_string_pretty(&self.problems).unwrap_or_default();
+        // `fields.1` is PocketBase's `{"fields": {"1": …}}`.
+        let mut nested = Map::new();
+        for (key, problem) in &self.problems {
+            match key.split_once('.') {
+                Some((outer, inner)) => {
+                    let entry = nested
+                        .entry(outer.to_owned())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(inner_map) = entry {
+                        inner_map.insert(inner.to_owned(), Value::String(problem.clone()));
+                    }
+                }
+                None => {
+                    nested.insert(key.clone(), Value::String(problem.clone()));
+                }
+            }
+        }
+        let problems = serde_json::to_string_pretty(&nested).unwrap_or_default();
         format!(
             "Data validations failed for collection {}:\n{problems}.",
             self.collection
@@ -150,7 +167,42 @@ impl Collections {
     /// otherwise incoming collections replace those with the same id or name and the
     /// others stay.
     pub fn import(&self, incoming: Vec<Value>, delete_missing: bool) -> Result<Collections, ImportError> {
+        let given = incoming.clone();
         let incoming = Collections::from_values(incoming)?;
+        // PocketBase refuses to change a field's type (its column holds the old type's
+        // values); a field is the same field by id.
+        for collection in &incoming.list {
+            let Some(existing) = self.get(&collection.id).or_else(|| self.get(&collection.name)) else {
+                continue;
+            };
+            let type_of = |field: &model::Field| field.to_value().get("type").cloned();
+            let mut problems = BTreeMap::new();
+            // Numbered as the request lists them (the `id` field may have been added).
+            let listed: Vec<Value> = given
+                .iter()
+                .find(|c| c.get("name").and_then(Value::as_str) == Some(collection.name.as_str()))
+                .and_then(|c| c.get("fields"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for field in &collection.fields {
+                if let Some(old) = existing.fields.iter().find(|old| old.id == field.id) {
+                    if type_of(old) != type_of(field) {
+                        let index = listed
+                            .iter()
+                            .position(|f| f.get("name").and_then(Value::as_str) == Some(field.name.as_str()))
+                            .unwrap_or_default();
+                        problems.insert(format!("fields.{index}"), "Field type cannot be changed.".to_owned());
+                    }
+                }
+            }
+            if !problems.is_empty() {
+                return Err(ImportError {
+                    collection: collection.label(),
+                    problems,
+                });
+            }
+        }
         if delete_missing {
             return Ok(incoming);
         }
@@ -310,6 +362,24 @@ mod tests {
         assert!(replaced.get("posts").is_none());
         let duplicate = Collections::from_values(vec![json!({"name":"a"}), json!({"name":"A"})]).unwrap_err();
         assert!(duplicate.problems["name"].contains("unique"));
+    }
+
+    #[test]
+    fn a_fields_type_cannot_be_changed_as_in_pocketbase() {
+        let field = |kind: &str| json!({"name": "c", "type": "base", "fields": [{"id": "fld000001", "name": "x", "type": kind}]});
+        let before = Collections::from_values(vec![field("text")]).unwrap();
+        let error = before.import(vec![field("number")], false).unwrap_err();
+        assert_eq!(error.problems["fields.0"], "Field type cannot be changed.");
+        assert!(
+            error
+                .message()
+                .starts_with("Data validations failed for collection \"c\""),
+            "{error}"
+        );
+        assert!(
+            before.import(vec![field("text")], true).is_ok(),
+            "the same type is fine"
+        );
     }
 
     #[test]

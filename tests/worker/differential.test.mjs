@@ -87,6 +87,20 @@ const STEPS = [
   ["import collections, not a list", (s) => ({ method: "PUT", path: "/api/collections/import", token: s.su, json: { collections: "posts" } })],
   ["import collections, none", (s) => ({ method: "PUT", path: "/api/collections/import", token: s.su, json: { collections: [] } })],
   ["import the same collections", (s) => ({ method: "PUT", path: "/api/collections/import", token: s.su, json: { collections } })],
+  [
+    "import a field of another type",
+    (s) => ({
+      method: "PUT",
+      path: "/api/collections/import",
+      token: s.su,
+      // `title`'s id as both make it when none is given: its type and the CRC-32 of its name.
+      json: {
+        collections: collections
+          .filter((c) => c.name === "posts")
+          .map((c) => ({ ...c, fields: c.fields.map((f) => (f.name === "title" ? { ...f, id: "text724990059", type: "number" } : f)) })),
+      },
+    }),
+  ],
   ["collections as a guest", () => ({ path: "/api/collections" })],
   ["collections as a user", (s) => ({ path: "/api/collections", token: s.alice.token })],
   ["collection posts as a user", (s) => ({ path: "/api/collections/posts", token: s.alice.token })],
