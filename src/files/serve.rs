@@ -180,10 +180,6 @@ fn unsatisfiable(size: Option<u64>, content_type: Option<String>, options: &Serv
     response
 }
 
-/// Reads the file at `key` for a download with these request headers and answers it.
-/// One storage read, except for a header Go refuses or several ranges: then the size
-/// comes first (a look at the attributes), and each range is a read of its own, handed
-/// on as the backend streams it. A missing object is `None`.
 /// The one read that answers the request when it is a single read — the whole file or
 /// one range, as [`respond`] makes it — so that a caller may start it early (beside the
 /// record's read) and [`serve`] its outcome; `None` for several ranges or an invalid
@@ -196,6 +192,10 @@ pub fn single_read(request_headers: &HeaderMap) -> Option<GetOptions> {
     }
 }
 
+/// Reads the file at `key` for a download with these request headers and answers it.
+/// One storage read, except for a header Go refuses or several ranges: then the size
+/// comes first (a look at the attributes), and each range is a read of its own, handed
+/// on as the backend streams it. A missing object is `None`.
 pub async fn respond(
     storage: &dyn Storage,
     key: &str,
