@@ -136,16 +136,7 @@ impl ListQuery {
             })
             .collect();
         let sort = if self.sort.is_empty() {
-            vec![
-                Sort {
-                    field: "created".into(),
-                    descending: false,
-                },
-                Sort {
-                    field: "id".into(),
-                    descending: false,
-                },
-            ]
+            default_sort()
         } else {
             self.sort.clone()
         };
@@ -223,6 +214,16 @@ fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
         (Some(x), Some(y)) if rank(a) == 4 && rank(b) == 4 => x.to_string().cmp(&y.to_string()),
         _ => rank(a).cmp(&rank(b)),
     }
+}
+
+/// The order of a list that asks for none: by creation, then by id.
+pub(crate) fn default_sort() -> Vec<Sort> {
+    ["created", "id"]
+        .map(|field| Sort {
+            field: field.into(),
+            descending: false,
+        })
+        .to_vec()
 }
 
 #[cfg(test)]

@@ -147,16 +147,7 @@ impl<'a> Compiler<'a> {
     /// JSON type (missing and `null`, booleans, numbers, texts, then lists and objects
     /// by their JSON), then by value; ties by `id`, the order records are listed in.
     pub fn order_by(&self, sort: &[Sort]) -> String {
-        let default = [
-            Sort {
-                field: "created".into(),
-                descending: false,
-            },
-            Sort {
-                field: "id".into(),
-                descending: false,
-            },
-        ];
+        let default = crate::records::query::default_sort();
         let keys = if sort.is_empty() { &default[..] } else { sort };
         let mut terms = Vec::new();
         for key in keys {
