@@ -27,6 +27,7 @@ pub mod random;
 pub mod records;
 pub mod rules;
 pub mod storage;
+pub mod uploads;
 
 pub use edgefs_s3::protocol as s3;
 pub use edgefs_s3::{client, clock, transport};

@@ -1,0 +1,3 @@
+//! Uploads of any size (issue 14): the tus resumable-upload protocol.
+
+pub mod tus;
