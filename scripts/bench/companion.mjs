@@ -82,7 +82,6 @@ async function timed(url) {
   };
 }
 
-
 const before = new Set(children());
 const pb = await startPocketBase({ collections: [COLLECTION], s3: true });
 const pbPid = children().find((pid) => !before.has(pid) && comm(pid) === "pocketbase");

@@ -15,7 +15,7 @@
 //! field protected changes every key of the collection, in every data center at once,
 //! so no cached copy of a file that has become protected is ever looked up again.
 //! Deleting a record or removing a file from it drops its keys here; other data
-//! centers' copies expire after [`Env::edge_cache`](super::app::Env) seconds.
+//! centers' copies expire after `EDGE_CACHE_SECONDS` ([`Env::edge_cache_time`](super::app::Env::edge_cache_time)).
 
 use super::app::App;
 use crate::collections::{Collection, FieldKind};
@@ -117,9 +117,15 @@ pub(crate) fn file_keys(collection: &Collection, record_id: &str, names: &[Strin
         .collect()
 }
 
-/// Whether `?download=` asks for an attachment (PocketBase's boolean spellings).
+/// Whether `?download=` asks for an attachment: Go's `strconv.ParseBool` true, as
+/// PocketBase reads it.
 pub(crate) fn wants_download(uri: &http::Uri) -> bool {
-    super::query_param(uri, "download").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "t" | "TRUE" | "True"))
+    super::query_param(uri, "download").is_some_and(|v| is_go_true(&v))
+}
+
+/// Go's `strconv.ParseBool` spellings of true.
+pub(crate) fn is_go_true(value: &str) -> bool {
+    matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
 }
 
 /// Where a cached answer to `request` would be: a `GET` of a file of a collection whose
@@ -129,19 +135,11 @@ pub async fn lookup_key(app: &App, request: &Request<Body>) -> Option<String> {
     if request.method() != Method::GET || app.edge_cache_time().is_zero() || !the_cache_answers_as_pocketbase(request) {
         return None;
     }
-    let rest = request.uri().path().strip_prefix("/api/files/")?;
-    let mut parts = rest.split('/');
-    let (collection, record, filename) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || filename.is_empty() {
+    // The same reading of the path as the files route's.
+    let Some(super::Route::File(collection, record, filename)) = super::route(request.method(), request.uri().path())
+    else {
         return None;
-    }
-    let decode = |part: &str| {
-        percent_encoding::percent_decode_str(part)
-            .decode_utf8()
-            .ok()
-            .map(|s| s.into_owned())
     };
-    let (collection, record, filename) = (decode(collection)?, decode(record)?, decode(filename)?);
     let loaded = app.loaded().await.ok()?;
     let collection = loaded.collections.get(&collection)?;
     if collection.enforce_view_rule_on_files {

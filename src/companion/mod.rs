@@ -223,8 +223,7 @@ fn file_url(request: &Request<Body>) -> Option<FileUrl> {
         record,
         filename,
         thumb: query("thumb").filter(|t| !t.is_empty()),
-        // Go's strconv.ParseBool, as PocketBase reads `download`.
-        download: query("download").is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True")),
+        download: query("download").is_some_and(|v| crate::api::edge_cache::is_go_true(&v)),
         token: query("token").filter(|t| !t.is_empty()),
     })
 }

@@ -108,8 +108,9 @@ pub fn alter(before: Option<&Collection>, after: &Collection, existing: &[String
     // Renames go through a temporary name, so that two fields swapping names work.
     let mut renames = Vec::new();
     if let Some(before) = before {
-        // A field whose values are now held another way (its type changed under the same
-        // id: PocketBase's own UI does not allow it) starts empty.
+        // A column never holds values of another kind than its field's: should a field's
+        // type change under the same id (imports refuse it, as PocketBase does; this
+        // keeps the store's guarantee whatever the caller), its column starts empty.
         for field in &after.fields {
             let Some(old) = before.fields.iter().find(|f| f.id == field.id) else {
                 continue;
